@@ -1,0 +1,59 @@
+"""asyncmedia: upload images, GIFs and video from asyncio code.
+
+>>> from asyncmedia import MediaClient                   # doctest: +SKIP
+>>> async with MediaClient(ck, cs, at, ats) as client:   # doctest: +SKIP
+...     media = await client.upload_media("cat.png", alt_text="A cat on a sofa")
+
+The public API is re-exported here; see :mod:`asyncmedia.errors` for the exception tree and
+:mod:`asyncmedia.sandbox` for the local emulator used by tests, the CLI and the demo.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .auth import BasicAuth, BearerToken, NoAuth, OAuth1, Signer
+from .client import MediaClient
+from .config import UploadConfig
+from .errors import (
+    APIError,
+    AsyncMediaError,
+    AuthenticationError,
+    MediaSourceError,
+    MediaTooLarge,
+    ProcessingError,
+    ProcessingTimeout,
+    RateLimitError,
+    ServiceUnavailable,
+    TransportError,
+    UnsupportedMediaType,
+)
+from .media import Media
+from .sources import MediaSource, open_source
+
+try:
+    __version__ = version("asyncmedia")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "APIError",
+    "AsyncMediaError",
+    "AuthenticationError",
+    "BasicAuth",
+    "BearerToken",
+    "Media",
+    "MediaClient",
+    "MediaSource",
+    "MediaSourceError",
+    "MediaTooLarge",
+    "NoAuth",
+    "OAuth1",
+    "ProcessingError",
+    "ProcessingTimeout",
+    "RateLimitError",
+    "ServiceUnavailable",
+    "Signer",
+    "TransportError",
+    "UnsupportedMediaType",
+    "UploadConfig",
+    "__version__",
+]

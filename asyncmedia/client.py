@@ -1,0 +1,279 @@
+"""``MediaClient``: the front door for Twitter/X media uploads.
+
+It owns the session lifecycle (a caller's ``aiohttp.ClientSession`` is used and never closed;
+otherwise one is opened lazily and closed by :meth:`MediaClient.close`), turns the ``source``
+argument into a :class:`~asyncmedia.sources.MediaSource`, decides the media type, the uploader
+and the category, enforces the per-type limits before any byte is sent, and runs the chosen
+strategy.  Wire details live in :mod:`asyncmedia.protocols`, I/O in :mod:`asyncmedia.transport`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from .auth import OAuth1, Signer, mask
+from .config import MAX_CHUNK_SIZE, UploadConfig
+from .errors import UnsupportedMediaType
+from .media import Media
+from .protocols import media_rules
+from .protocols.twitter_v1 import TwitterV1Protocol
+from .sniff import SNIFF_BYTES, extension_for, media_type_from_name, sniff_media_type
+from .sources import MediaSource, open_source
+from .transport import ProgressCallback, ProgressReporter, Transport
+from .uploaders import ChunkedUploader, SimpleUploader, UploadJob
+
+__all__ = ["MediaClient", "resolve_media_type"]
+
+log = logging.getLogger("asyncmedia")
+
+DEFAULT_UPLOAD_URL = "https://upload.twitter.com/1.1/"
+DEFAULT_API_URL = "https://api.twitter.com/1.1/"
+
+
+async def resolve_media_type(source: MediaSource, media_type: str | None) -> str:
+    """The media type: the argument, else the declared type, else magic bytes, else the name."""
+    if media_type:
+        return media_type
+    if source.content_type:
+        return source.content_type
+    sniffed = sniff_media_type(await source.peek(SNIFF_BYTES))
+    if sniffed:
+        return sniffed
+    guessed = media_type_from_name(source.filename)
+    if guessed:
+        return guessed
+    raise UnsupportedMediaType(
+        f"could not tell the media type of {source.describe()}; pass media_type= "
+        "(e.g. media_type='image/png')"
+    )
+
+
+def filename_for(source: MediaSource, media_type: str) -> str:
+    """The file name sent in multipart parts: the source's, with an extension if it had none."""
+    name = source.filename or "media"
+    if "." not in name.rsplit("/", 1)[-1]:
+        name += extension_for(media_type)
+    return name
+
+
+class SessionOwner:
+    """Holds an aiohttp session: the caller's (never closed) or our own (opened lazily)."""
+
+    def __init__(self, session: aiohttp.ClientSession | None, *, verify_ssl: bool = True) -> None:
+        self._session = session
+        self._owns_session = session is None
+        self._verify_ssl = verify_ssl
+        self._closed = False
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError(f"{type(self).__name__} is closed; create a new one")
+        if self._session is None:
+            connector = aiohttp.TCPConnector(ssl=None if self._verify_ssl else False)
+            self._session = aiohttp.ClientSession(connector=connector)
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session the client opened (a caller's session is left open)."""
+        self._closed = True
+        if self._owns_session and self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def __aenter__(self) -> Any:
+        self.session  # noqa: B018 - open the session inside the running loop
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class MediaClient(SessionOwner):
+    """Upload media to Twitter/X with OAuth 1.0a user credentials.
+
+    >>> async def main():                                     # doctest: +SKIP
+    ...     async with MediaClient(ck, cs, at, ats) as client:
+    ...         media = await client.upload_media("cat.png", alt_text="A cat on a sofa")
+    ...         print(media.media_id)
+
+    :param upload_url: root of the media upload API (``media/upload.json`` and
+        ``media/metadata/create.json`` are joined onto it).
+    :param api_url: root of the other v1.1 endpoints (``statuses/update_with_media.json``).
+    :param session: an ``aiohttp.ClientSession`` to use; the client never closes it.
+    :param config: an :class:`~asyncmedia.config.UploadConfig`; keyword arguments named like its
+        fields (``chunk_size=…``, ``max_in_flight=…``) override single fields.
+    :param verify_ssl: TLS certificate verification (on by default; turn it off only for a
+        test server you control, and only when you pass no session of your own).
+    :param signer: replace the OAuth 1.0a signer (e.g. a deterministic one in tests).
+    """
+
+    def __init__(
+        self,
+        consumer_key: str,
+        consumer_secret: str,
+        access_token: str,
+        access_token_secret: str,
+        *,
+        upload_url: str | URL = DEFAULT_UPLOAD_URL,
+        api_url: str | URL = DEFAULT_API_URL,
+        session: aiohttp.ClientSession | None = None,
+        config: UploadConfig | None = None,
+        verify_ssl: bool = True,
+        signer: Signer | None = None,
+        **config_overrides: Any,
+    ) -> None:
+        super().__init__(session, verify_ssl=verify_ssl)
+        self.config = (config or UploadConfig()).evolve(**config_overrides)
+        self.signer: Signer = signer or OAuth1(
+            consumer_key, consumer_secret, access_token, access_token_secret
+        )
+        self.protocol = TwitterV1Protocol(upload_url, api_url)
+        self._consumer_key = consumer_key
+        self._limiter = asyncio.Semaphore(self.config.max_concurrent_requests)
+        self._transport: Transport | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(consumer_key={mask(self._consumer_key)}, "
+            f"upload_url={str(self.protocol.upload_url)!r})"
+        )
+
+    @property
+    def transport(self) -> Transport:
+        """The I/O layer bound to this client's session and signer."""
+        if self._transport is None:
+            self._transport = Transport(
+                self.session, self.signer, self.config, limiter=self._limiter
+            )
+        return self._transport
+
+    async def open_source(
+        self, source: Any, *, size: int | None = None, filename: str | None = None
+    ) -> MediaSource:
+        """Turn any accepted ``source`` into a :class:`MediaSource` (the caller closes it)."""
+        return await open_source(
+            source,
+            session=self.session,
+            max_download_size=self.config.max_download_size,
+            size=size,
+            filename=filename,
+        )
+
+    async def upload_media(
+        self,
+        source: Any,
+        *,
+        media_type: str | None = None,
+        media_category: str | None = None,
+        chunked: bool | None = None,
+        chunk_size: int | None = None,
+        alt_text: str | None = None,
+        additional_owners: Iterable[int | str] | None = None,
+        progress: ProgressCallback | None = None,
+        size: int | None = None,
+        filename: str | None = None,
+    ) -> Media:
+        """Upload ``source`` and return the :class:`Media` once it is ready to use.
+
+        ``source`` is a path (``str`` or :class:`pathlib.Path`), an ``http(s)://`` URL
+        (``str`` or :class:`yarl.URL`), ``bytes``/``bytearray``/``memoryview``, a binary file
+        object (sync, or aiofiles), an :class:`aiohttp.ClientResponse`, an aiohttp request body
+        or multipart field, or an async iterable of bytes (with ``size=``).
+
+        ``chunked=None`` picks the chunked uploader for video, for media over 5 MiB and for
+        media of unknown size, the simple one otherwise.  ``progress(sent, total)`` is called
+        (sync or async) as bytes go out; it may go backwards when a part has to be re-sent.
+        """
+        media_rules.check_alt_text(alt_text)
+        if chunk_size is not None and not 1024 <= chunk_size <= MAX_CHUNK_SIZE:
+            raise ValueError(
+                f"chunk_size must be between 1 KiB and 5 MiB ({MAX_CHUNK_SIZE} bytes), "
+                f"got {chunk_size}"
+            )
+        owners = tuple(str(owner) for owner in additional_owners or ())
+        media_source = await self.open_source(source, size=size, filename=filename)
+        try:
+            media = await self._upload(
+                media_source,
+                media_type=media_type,
+                media_category=media_category,
+                chunked=chunked,
+                chunk_size=chunk_size or self.config.chunk_size,
+                owners=owners,
+                progress=progress,
+            )
+        finally:
+            await media_source.aclose()
+        if alt_text is not None:
+            await self.create_metadata(media.media_id_string, alt_text)
+        return media
+
+    async def _upload(
+        self,
+        source: MediaSource,
+        *,
+        media_type: str | None,
+        media_category: str | None,
+        chunked: bool | None,
+        chunk_size: int,
+        owners: tuple[str, ...],
+        progress: ProgressCallback | None,
+    ) -> Media:
+        kind = await resolve_media_type(source, media_type)
+        size = source.size
+        assert size is not None, "open_source always knows the size"
+        use_chunked = media_rules.choose_chunked(kind, size, chunked)
+        category = media_category
+        if use_chunked and not category:
+            category = media_rules.default_category(kind)
+        media_rules.check_size(kind, category, size, chunked=use_chunked)
+        job = UploadJob(
+            source=source,
+            size=size,
+            filename=filename_for(source, kind),
+            media_type=kind,
+            media_category=category,
+            additional_owners=owners,
+            chunk_size=media_rules.effective_chunk_size(chunk_size, size),
+            progress=ProgressReporter(progress, size),
+        )
+        log.debug(
+            "uploading %s (%s, %d bytes) %s", source.describe(), kind, size,
+            "chunked" if use_chunked else "in one request",
+        )
+        if use_chunked:
+            uploader = ChunkedUploader(
+                self.transport,
+                self.protocol,
+                max_in_flight=self.config.max_in_flight,
+                processing_timeout=self.config.processing_timeout,
+                max_status_interval=self.config.max_status_interval,
+            )
+            media = await uploader.upload(job)
+        else:
+            media = await SimpleUploader(self.transport, self.protocol).upload(job)
+        return _with_type(media, kind)
+
+    async def create_metadata(self, media_id: str | int, alt_text: str) -> None:
+        """Attach alt text to uploaded media (``media/metadata/create.json``)."""
+        media_rules.check_alt_text(alt_text)
+        response = await self.transport.send(self.protocol.metadata(str(media_id), alt_text))
+        self.protocol.check(response)
+
+
+def _with_type(media: Media, media_type: str) -> Media:
+    from dataclasses import replace
+
+    return replace(media, media_type=media_type)

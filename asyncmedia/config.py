@@ -1,0 +1,79 @@
+"""Upload settings: one frozen, validated object holding every knob of an upload.
+
+Memory bound: a chunked upload holds at most ``max_in_flight`` chunks of ``chunk_size`` bytes
+(one per APPEND on the wire; a part is kept until the service acknowledges it, so a retry
+resends it without touching the source again) plus a constant of a few hundred KiB for
+aiohttp's buffers.  With the defaults that is 4 × 4 MiB = 16 MiB, whatever the file size.
+Simple uploads read the whole media, which the services cap at 5 MiB for that path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+__all__ = ["MAX_CHUNK_SIZE", "MIB", "UploadConfig"]
+
+MIB = 1024 * 1024
+MAX_CHUNK_SIZE = 5 * MIB
+
+
+@dataclass(frozen=True)
+class UploadConfig:
+    """Every tunable of an upload, validated on creation.
+
+    :param chunk_size: bytes per APPEND (1 KiB … 5 MiB).  Raised automatically to
+        ``ceil(size / 1000)`` for files that would otherwise need more than 1000 segments.
+    :param max_in_flight: APPEND requests sent concurrently for one upload.
+    :param max_concurrent_requests: requests one client has on the wire at once, over all
+        uploads (caps connections and file descriptors when many uploads run together).
+    :param retries: attempts after the first for requests that are safe to repeat (APPEND,
+        FINALIZE, STATUS, simple uploads), on connection errors, timeouts and 5xx answers.
+    :param backoff: first retry delay in seconds; doubles each attempt, with full jitter,
+        capped at ``max_backoff``.
+    :param max_rate_limit_wait: on 429, wait for the window to reset if that is at most this
+        many seconds away, then repeat the request; otherwise raise ``RateLimitError`` at once.
+    :param request_timeout: seconds for one request (connect + send + answer).
+    :param processing_timeout: overall seconds to wait for server-side processing.
+    :param max_status_interval: cap for one STATUS sleep, whatever ``check_after_secs`` says.
+    :param max_download_size: cap for media downloaded from a URL (bytes).
+    """
+
+    chunk_size: int = 4 * MIB
+    max_in_flight: int = 4
+    max_concurrent_requests: int = 32
+    retries: int = 3
+    backoff: float = 0.5
+    max_backoff: float = 30.0
+    max_rate_limit_wait: float = 900.0
+    request_timeout: float = 300.0
+    processing_timeout: float = 600.0
+    max_status_interval: float = 60.0
+    max_download_size: int = 512 * MIB + 1
+
+    def __post_init__(self) -> None:
+        if not 1024 <= self.chunk_size <= MAX_CHUNK_SIZE:
+            raise ValueError(
+                f"chunk_size must be between 1 KiB and 5 MiB ({MAX_CHUNK_SIZE} bytes), "
+                f"got {self.chunk_size}"
+            )
+        positive_ints = ("max_in_flight", "max_concurrent_requests", "max_download_size")
+        for name in positive_ints:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.retries < 0:
+            raise ValueError(f"retries must be 0 or more, got {self.retries}")
+        for name in ("backoff", "max_backoff", "max_rate_limit_wait"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+        for name in ("request_timeout", "processing_timeout", "max_status_interval"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+
+    def evolve(self, **changes: Any) -> UploadConfig:
+        """Return a copy with ``changes`` applied (and validated); ``None`` values are ignored."""
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise TypeError(f"unknown UploadConfig field(s): {', '.join(sorted(unknown))}")
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})

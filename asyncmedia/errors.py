@@ -1,0 +1,161 @@
+"""The exception tree of asyncmedia: every error the library raises on purpose.
+
+::
+
+    AsyncMediaError
+    ├── MediaSourceError (ValueError)        the thing passed as ``source`` cannot be read
+    │   └── UnsupportedMediaType             media type unknown or not accepted here
+    ├── MediaTooLarge (ValueError)           over a per-type or download size limit
+    ├── APIError                             the service answered with an error
+    │   ├── AuthenticationError              401 / bad credentials
+    │   ├── RateLimitError                   429 / 420, with ``reset``
+    │   └── ServiceUnavailable               maintenance / 503-style answers
+    ├── ProcessingError                      server-side processing ended ``failed``
+    ├── ProcessingTimeout (TimeoutError)     processing did not finish in time
+    └── TransportError (ConnectionError)     the connection failed (after retries)
+
+This module holds no I/O and imports nothing from the rest of the package, so every other
+module (sans-I/O protocols included) can raise from it.  Messages say what to do next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIError",
+    "AsyncMediaError",
+    "AuthenticationError",
+    "MediaSourceError",
+    "MediaTooLarge",
+    "ProcessingError",
+    "ProcessingTimeout",
+    "RateLimitError",
+    "ServiceUnavailable",
+    "TransportError",
+    "UnsupportedMediaType",
+]
+
+
+class AsyncMediaError(Exception):
+    """Root of every exception asyncmedia raises on purpose."""
+
+
+class MediaSourceError(AsyncMediaError, ValueError):
+    """The media source cannot be used (wrong kind, text mode, missing, empty, bad URL...)."""
+
+
+class UnsupportedMediaType(MediaSourceError):
+    """The media type could not be determined or is not accepted by this upload path."""
+
+
+class MediaTooLarge(AsyncMediaError, ValueError):
+    """The media is over a size limit (per media type, per service, or the download cap).
+
+    ``size`` is the size seen (``None`` when the limit tripped while streaming) and
+    ``limit`` the limit in bytes.
+    """
+
+    def __init__(self, message: str, *, size: int | None = None, limit: int | None = None):
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+
+
+class APIError(AsyncMediaError):
+    """The service answered with an error status or an error body.
+
+    Attributes: ``status`` (HTTP status), ``code`` (the service's numeric or string error code,
+    or ``None``), ``message`` (the service's message, or the reason phrase), ``body`` (the parsed
+    JSON/XML body when there was one) and ``headers``.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: int | str | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.body = body
+        self.headers: dict[str, str] = dict(headers or {})
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        code = f" (code {self.code})" if self.code is not None else ""
+        return f"HTTP {self.status}{code}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, message={self.message!r})"
+
+
+class AuthenticationError(APIError):
+    """The service refused the credentials (HTTP 401, or a service's own auth error code).
+
+    Check the four keys, the system clock (OAuth timestamps) and the app's permissions.
+    """
+
+
+class RateLimitError(APIError):
+    """The service throttled the client (HTTP 429/420).
+
+    ``reset`` is the UNIX time (seconds) when the window resets, or ``None`` if unknown.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        reset: float | None = None,
+        code: int | str | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.reset = reset
+        super().__init__(status, message, code=code, body=body, headers=headers)
+
+
+class ServiceUnavailable(APIError):
+    """The service is down for maintenance or over capacity; try again later."""
+
+
+class ProcessingError(AsyncMediaError):
+    """Server-side processing of uploaded media ended in state ``failed``.
+
+    ``name`` and ``message`` are the service's (e.g. ``InvalidMedia`` / ``Unsupported video
+    format``); ``code`` its numeric code when given; ``media_id`` the media concerned.
+    """
+
+    def __init__(
+        self,
+        name: str | None,
+        message: str,
+        *,
+        code: int | None = None,
+        media_id: str | None = None,
+    ) -> None:
+        self.name = name
+        self.message = message
+        self.code = code
+        self.media_id = media_id
+        label = f"{name}: " if name else ""
+        super().__init__(f"media {media_id} failed processing: {label}{message}")
+
+
+class ProcessingTimeout(AsyncMediaError, TimeoutError):
+    """Server-side processing did not finish before the deadline; ``media_id`` may still finish."""
+
+    def __init__(self, message: str, *, media_id: str | None = None) -> None:
+        self.media_id = media_id
+        super().__init__(message)
+
+
+class TransportError(AsyncMediaError, ConnectionError):
+    """The connection to the service failed (refused, reset, timed out), retries exhausted."""

@@ -1,0 +1,169 @@
+"""Plain descriptions of HTTP requests and responses, and the error deciphering they share.
+
+The protocol modules build :class:`HTTPRequest` values; the I/O layer (:mod:`asyncmedia.transport`)
+sends them and hands back :class:`HTTPResponse` values.  Decisions are made from the status code
+first and the body is parsed only when it is non-empty and looks like JSON (PROTOCOLS.md §0).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from yarl import URL
+
+from ..errors import APIError, AuthenticationError, RateLimitError, ServiceUnavailable
+
+__all__ = [
+    "FilePart",
+    "HTTPRequest",
+    "HTTPResponse",
+    "error_from_response",
+    "parse_reset",
+]
+
+
+@dataclass(frozen=True)
+class FilePart:
+    """The file field of a multipart body; its bytes are supplied when the request is sent."""
+
+    name: str
+    filename: str
+    content_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class HTTPRequest:
+    """One request to a service, described without doing it.
+
+    Exactly one body kind is used: ``form`` (urlencoded, enters OAuth signatures),
+    ``fields``/``file`` (multipart, never signed), ``json`` (never signed) or ``raw``
+    (the media bytes themselves as the body, with ``raw`` as its content type).
+    ``retry_safe`` says whether repeating the request after a lost answer is harmless.
+    """
+
+    method: str
+    url: URL
+    form: tuple[tuple[str, str], ...] | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+    file: FilePart | None = None
+    json: Any = None
+    raw: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    retry_safe: bool = False
+    signed: bool = True
+
+    @property
+    def is_multipart(self) -> bool:
+        return self.file is not None or (bool(self.fields) and self.form is None)
+
+
+@dataclass(frozen=True)
+class HTTPResponse:
+    """A received answer: status, headers (case-insensitive mapping) and the whole body."""
+
+    status: int
+    reason: str
+    headers: Mapping[str, str]
+    body: bytes
+    url: URL | None = None
+    _json: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or ``None`` when it is empty or not JSON."""
+        body = self.body.strip()
+        if not body or body[:1] not in (b"{", b"["):
+            return None
+        try:
+            return json.loads(body)
+        except ValueError:
+            return None
+
+    def text(self, limit: int = 200) -> str:
+        return self.body[:limit].decode("utf-8", "replace").strip()
+
+
+def parse_reset(value: str | None, *, now: float | None = None) -> float | None:
+    """Parse a rate-limit reset header: epoch seconds, or an ISO 8601 timestamp (Mastodon).
+
+    Small numbers (below a day) are taken as "seconds from now" (``Retry-After`` style).
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    if not math.isfinite(number):
+        return None
+    if number < 86400:
+        return (time.time() if now is None else now) + number
+    return number
+
+
+def _first_error(body: Any) -> tuple[int | str | None, str | None]:
+    """Find ``(code, message)`` in the error body shapes of PROTOCOLS.md §4.1."""
+    if not isinstance(body, dict):
+        return None, None
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors:
+        first = errors[0]
+        if isinstance(first, str):
+            return None, first
+        if isinstance(first, dict):
+            code = first.get("code")
+            message = first.get("message") or first.get("detail") or first.get("title")
+            if message is not None:
+                return code if isinstance(code, (int, str)) else None, str(message)
+    error = body.get("error")
+    if isinstance(error, str):
+        return body.get("code") if isinstance(body.get("code"), int) else None, error
+    if isinstance(error, dict) and error.get("message"):
+        return error.get("code"), str(error["message"])
+    for key in ("detail", "title", "message"):
+        if isinstance(body.get(key), str):
+            return body.get("code") if isinstance(body.get("code"), (int, str)) else None, body[key]
+    return None, None
+
+
+def error_from_response(response: HTTPResponse, body: Any = None) -> APIError:
+    """Build the typed :class:`~asyncmedia.errors.APIError` for a non-2xx answer.
+
+    401 → :class:`AuthenticationError`, 429/420 → :class:`RateLimitError` (``reset`` from
+    ``x-rate-limit-reset``, ``X-RateLimit-Reset`` or ``Retry-After``), 503 →
+    :class:`ServiceUnavailable`, anything else → :class:`APIError`.
+    """
+    if body is None:
+        body = response.json()
+    code, message = _first_error(body)
+    if message is None:
+        text = response.text()
+        looks_like_html = text.lower().startswith(("<!doctype", "<html"))
+        message = response.reason or "error"
+        if text and not looks_like_html:
+            message = f"{message}: {text}"
+    kwargs: dict[str, Any] = {"code": code, "body": body, "headers": dict(response.headers)}
+    if response.status in (429, 420):
+        reset = parse_reset(
+            response.headers.get("x-rate-limit-reset")
+            or response.headers.get("retry-after")
+        )
+        return RateLimitError(response.status, message, reset=reset, **kwargs)
+    if response.status == 401:
+        return AuthenticationError(response.status, message, **kwargs)
+    if response.status == 503:
+        return ServiceUnavailable(response.status, message, **kwargs)
+    return APIError(response.status, message, **kwargs)

@@ -1,0 +1,171 @@
+"""Rules shared by the Twitter/X media endpoints (v1.1 and v2), as pure functions.
+
+Which uploader to use, which ``media_category`` to send, per-type size limits, chunk-size
+clamping and the reading of ``processing_info`` (PROTOCOLS.md §1.1, §1.2, §2.2, §2.4, §2.5).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Protocol
+
+from ..config import MAX_CHUNK_SIZE
+from ..media import Media
+from ..errors import MediaTooLarge, ProcessingError, UnsupportedMediaType
+from .http import HTTPRequest, HTTPResponse
+
+__all__ = [
+    "ALT_TEXT_LIMIT",
+    "SIMPLE_UPLOAD_LIMIT",
+    "ChunkedUploadProtocol",
+    "check_alt_text",
+    "check_size",
+    "choose_chunked",
+    "default_category",
+    "effective_chunk_size",
+    "processing_delay",
+    "size_limit",
+]
+
+SIMPLE_UPLOAD_LIMIT = 5 * 1024 * 1024  # 5 242 880: over this, chunked is required
+IMAGE_LIMIT = 5_242_880
+GIF_LIMIT = 15_728_640
+VIDEO_LIMIT = 536_870_912
+MAX_SEGMENTS = 1000
+ALT_TEXT_LIMIT = 1000
+_VIDEO_CATEGORIES = frozenset({"tweet_video", "amplify_video", "dm_video"})
+_GIF_CATEGORIES = frozenset({"tweet_gif", "dm_gif"})
+
+
+def choose_chunked(media_type: str, size: int | None, chunked: bool | None) -> bool:
+    """Decide between chunked and simple upload (PROTOCOLS.md §1.2).
+
+    Chunked for video, for anything over 5 MiB and when the size is unknown; simple otherwise.
+    ``chunked=False`` for a video raises :class:`UnsupportedMediaType` before any request.
+    """
+    if chunked is False:
+        if media_type.startswith("video/"):
+            raise UnsupportedMediaType(
+                f"{media_type} can only be sent with the chunked uploader; "
+                "drop chunked=False (or pass chunked=True)"
+            )
+        return False
+    if chunked:
+        return True
+    return media_type.startswith("video/") or size is None or size > SIMPLE_UPLOAD_LIMIT
+
+
+def default_category(media_type: str) -> str:
+    """The ``media_category`` a chunked upload sends when the caller gave none."""
+    if media_type.startswith("video/"):
+        return "tweet_video"
+    if media_type == "image/gif":
+        return "tweet_gif"
+    return "tweet_image"
+
+
+def size_limit(media_type: str, category: str | None, *, chunked: bool) -> int:
+    """The largest size the service accepts for this type, category and upload path."""
+    if media_type.startswith("video/"):
+        return VIDEO_LIMIT if category in _VIDEO_CATEGORIES else GIF_LIMIT
+    if media_type == "image/gif":
+        return GIF_LIMIT if chunked and category in _GIF_CATEGORIES else IMAGE_LIMIT
+    if media_type.startswith("image/"):
+        return IMAGE_LIMIT
+    if category == "subtitles" or media_type in ("text/srt", "text/vtt"):
+        return IMAGE_LIMIT
+    raise UnsupportedMediaType(
+        f"media type {media_type!r} is not accepted; send an image, GIF or video "
+        "(or pass media_type= if it was guessed wrong)"
+    )
+
+
+def check_size(media_type: str, category: str | None, size: int, *, chunked: bool) -> None:
+    """Raise :class:`MediaTooLarge` before any byte is sent when ``size`` is over the limit."""
+    limit = size_limit(media_type, category, chunked=chunked)
+    if size > limit:
+        hint = ""
+        if media_type == "image/gif" and limit == IMAGE_LIMIT:
+            hint = "; animated GIFs up to 15 MB need chunked=True with media_category='tweet_gif'"
+        raise MediaTooLarge(
+            f"{media_type} of {size} bytes is over the service limit of {limit} bytes{hint}",
+            size=size,
+            limit=limit,
+        )
+
+
+def effective_chunk_size(requested: int, total: int) -> int:
+    """Clamp the chunk size so the segment count stays within 1000 (PROTOCOLS.md §2.2)."""
+    if requested > MAX_CHUNK_SIZE:
+        raise ValueError(f"chunk_size must be at most 5 MiB ({MAX_CHUNK_SIZE} bytes)")
+    smallest = math.ceil(total / MAX_SEGMENTS)
+    return max(requested, smallest)
+
+
+def check_alt_text(alt_text: str | None, limit: int = ALT_TEXT_LIMIT) -> None:
+    """Reject alt text over the limit before the upload starts."""
+    if alt_text is not None and len(alt_text) > limit:
+        raise ValueError(f"alt_text is {len(alt_text)} characters; the limit is {limit}")
+
+
+def processing_delay(
+    info: dict[str, Any] | None, *, media_id: str, max_interval: float
+) -> float | None:
+    """Read ``processing_info``: seconds to wait before the next STATUS, or ``None`` when done.
+
+    ``failed`` raises :class:`ProcessingError` with the service's error name and message.
+    """
+    if not info:
+        return None
+    state = info.get("state")
+    if state == "succeeded":
+        return None
+    if state == "failed":
+        error = info.get("error") or {}
+        raise ProcessingError(
+            error.get("name"),
+            str(error.get("message") or "processing failed"),
+            code=error.get("code") if isinstance(error.get("code"), int) else None,
+            media_id=media_id,
+        )
+    after = info.get("check_after_secs")
+    delay = float(after) if isinstance(after, (int, float)) and after > 0 else 1.0
+    return min(delay, max_interval)
+
+
+class ChunkedUploadProtocol(Protocol):
+    """What the chunked uploader needs from a service's sans-I/O protocol module."""
+
+    def init(
+        self,
+        *,
+        total_bytes: int,
+        media_type: str,
+        media_category: str | None,
+        additional_owners: tuple[str, ...],
+    ) -> HTTPRequest: ...
+
+    def append(self, media_id: str, segment_index: int, filename: str) -> HTTPRequest: ...
+
+    def finalize(self, media_id: str) -> HTTPRequest: ...
+
+    def status(self, media_id: str) -> HTTPRequest: ...
+
+    def simple_upload(
+        self,
+        *,
+        filename: str,
+        media_type: str,
+        media_category: str | None,
+        additional_owners: tuple[str, ...],
+    ) -> HTTPRequest: ...
+
+    def metadata(self, media_id: str, alt_text: str) -> HTTPRequest: ...
+
+    def read_media(self, response: HTTPResponse) -> Media:
+        """Return the media object of a 2xx answer, or raise the typed error."""
+        ...
+
+    def check(self, response: HTTPResponse) -> None:
+        """Raise the typed error for a non-2xx answer; accept any 2xx, empty or not."""
+        ...

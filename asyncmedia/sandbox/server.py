@@ -1,0 +1,387 @@
+"""The sandbox server: lifecycle and state shared by every emulated service.
+
+:class:`Sandbox` runs one :class:`aiohttp.web.Application` on 127.0.0.1 and owns what all
+services share — the credentials, the used-nonce registry, the log of every request received
+and the per-command rate-limit windows (added to every answer by one middleware).  Each
+service (Twitter v1.1 today; TwitPic, TwitrPix, StatusNet, X v2, Mastodon and Bluesky later)
+is one route object implementing :class:`SandboxService`, living in its own module and owning
+its own records.
+
+This module must not know any service's wire format, and nothing in the sandbox may import
+the client side of :mod:`asyncmedia`: the sandbox is the independent judge of what the client
+sent.  Fault injection (429s, 5xx, dropped connections) will hook into
+:meth:`Sandbox._intercept`, which every request passes through before its handler.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol
+
+from aiohttp import web
+
+from .oauth import DEFAULT_MAX_SKEW, NonceRegistry
+
+if TYPE_CHECKING:
+    from .twitter_v1 import TwitterV1Service, UploadRecord
+
+__all__ = [
+    "CONTEXT_KEY",
+    "RateLimitBook",
+    "RequestContext",
+    "RequestRecord",
+    "Sandbox",
+    "SandboxService",
+    "random_credentials",
+]
+
+
+class HeaderDict(dict[str, str]):
+    """A ``dict`` of request headers whose look-ups ignore case (keys stored lower-case)."""
+
+    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
+        super().__init__((name.lower(), value) for name, value in items)
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        """Case-insensitive :meth:`dict.get`."""
+        return super().get(key.lower(), default)
+
+
+@dataclass
+class RequestRecord:
+    """One request as the sandbox received it, appended to :attr:`Sandbox.requests`.
+
+    ``headers`` ignores case (``rec.headers["authorization"]`` and ``["Authorization"]``
+    both work); ``query`` holds the last value of each query parameter; ``command`` is the
+    ``command`` parameter wherever it was sent (query, form or multipart), or None;
+    ``status`` is the status code answered; ``authenticated`` is True/False once the service
+    checked OAuth, None if it never did.
+    """
+
+    method: str
+    path: str
+    query: dict[str, str]
+    command: str | None
+    status: int
+    headers: dict[str, str]
+    authenticated: bool | None = None
+    received_at: float = 0.0
+
+
+@dataclass
+class RequestContext:
+    """Per-request notes a service handler leaves for the middleware (via :data:`CONTEXT_KEY`).
+
+    ``rate_limit`` is ``(bucket, limit)``; when None the middleware uses
+    :attr:`Sandbox.default_rate_limit` keyed by path.
+    """
+
+    command: str | None = None
+    rate_limit: tuple[str, int] | None = None
+    authenticated: bool | None = None
+
+
+#: Where the middleware stores the :class:`RequestContext` of each request.
+CONTEXT_KEY: web.RequestKey[RequestContext] = web.RequestKey(
+    "asyncmedia_sandbox_context", RequestContext
+)
+
+
+class SandboxService(Protocol):
+    """What a service module provides: a name and a way to add its routes to the app."""
+
+    name: str
+
+    def setup(self, app: web.Application, sandbox: Sandbox) -> None:
+        """Register routes on ``app``; keep ``sandbox`` to read knobs and credentials."""
+
+
+class RateLimitBook:
+    """Per-bucket rate-limit windows: decrement on every answer, never refuse (yet).
+
+    The recorded upload host reset its windows 25–51 minutes ahead (PROTOCOLS.md §4.3),
+    so the default window is 30 minutes.
+    """
+
+    def __init__(self, *, window_secs: int = 1800, clock: Callable[[], float] = time.time):
+        self.window_secs = window_secs
+        self._clock = clock
+        self._windows: dict[str, tuple[int, int, int]] = {}  # bucket -> limit, remaining, reset
+
+    def take(self, bucket: str, limit: int) -> dict[str, str]:
+        """Count one call against ``bucket`` and return the three ``x-rate-limit-*`` headers."""
+        now = int(self._clock())
+        window = self._windows.get(bucket)
+        if window is None or window[2] <= now or window[0] != limit:
+            window = (limit, limit, now + self.window_secs)
+        limit_, remaining, reset = window
+        remaining = max(0, remaining - 1)
+        self._windows[bucket] = (limit_, remaining, reset)
+        return {
+            "x-rate-limit-limit": str(limit_),
+            "x-rate-limit-remaining": str(remaining),
+            "x-rate-limit-reset": str(reset),
+        }
+
+    def remaining(self, bucket: str) -> int | None:
+        """Calls left in ``bucket``'s current window, or None if never used."""
+        window = self._windows.get(bucket)
+        return None if window is None else window[1]
+
+
+def random_credentials() -> dict[str, str]:
+    """Fresh OAuth 1.0a credentials shaped like Twitter's (25/50-character keys,
+    ``<user id>-<40 chars>`` access token, 45-character token secret)."""
+    user_id = 10**17 + secrets.randbelow(9 * 10**17)
+    return {
+        "consumer_key": _urlsafe(25),
+        "consumer_secret": _urlsafe(50),
+        "access_token": f"{user_id}-{_urlsafe(40)}",
+        "access_token_secret": _urlsafe(45),
+    }
+
+
+_URLSAFE = frozenset(string.ascii_letters + string.digits)
+
+
+def _urlsafe(length: int) -> str:
+    # token_urlsafe may yield "-" and "_"; keep them except as the first character, which
+    # keeps keys readable in logs and still exercises percent-encoding-free safe characters.
+    token = secrets.token_urlsafe(length)[:length]
+    if token[0] not in _URLSAFE:
+        token = "k" + token[1:]
+    return token
+
+
+class Sandbox:
+    """An aiohttp.web emulator of the upload services, for tests and the CLI.
+
+    Example::
+
+        async with Sandbox() as sb:
+            url = sb.url + "media/upload.json"     # "http://127.0.0.1:PORT/1.1/media/upload.json"
+            ...                                     # sign with sb.credentials and send
+            assert sb.uploads[media_id].sha256 == expected
+
+    Keyword-only knobs (all may be changed as attributes while running; services read them
+    at request time):
+
+    ``host``, ``port``
+        Where to listen; ``port=0`` picks a free port (read it from :attr:`url`).
+    ``credentials``
+        Dict with ``consumer_key``, ``consumer_secret``, ``access_token``,
+        ``access_token_secret``; random realistic ones by default.
+    ``check_after_secs``
+        Sent in ``processing_info`` (float allowed so tests are fast; the real service
+        sends ints).
+    ``processing_steps``
+        How many STATUS calls are answered non-terminal: the first ``pending``, the
+        following ``in_progress``; the next one is terminal.
+    ``processing_outcome``
+        ``"succeeded"`` or ``"failed"`` (``error`` code 1 ``InvalidMedia``), applied when
+        processing reaches its terminal step.
+    ``expires_after_secs``
+        Lifetime of a media id, counted from its creation.
+    ``clock``
+        Epoch-seconds clock used for OAuth timestamps and rate-limit resets.
+    ``max_skew``
+        Allowed OAuth timestamp skew in seconds (300).
+    ``services``
+        Service route objects; by default one :class:`~asyncmedia.sandbox.TwitterV1Service`.
+
+    Attributes: :attr:`credentials`, :attr:`requests` (every request received, in order),
+    :attr:`uploads` (Twitter v1.1 media by id), :attr:`nonces`, :attr:`rate_limits`.
+    """
+
+    #: ``(limit)`` used for requests no service classified (404s, 405s, unknown paths).
+    default_rate_limit: int = 900
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        credentials: Mapping[str, str] | None = None,
+        check_after_secs: float = 0.05,
+        processing_steps: int = 2,
+        processing_outcome: str = "succeeded",
+        expires_after_secs: int = 86400,
+        clock: Callable[[], float] = time.time,
+        max_skew: float = DEFAULT_MAX_SKEW,
+        services: Iterable[SandboxService] | None = None,
+    ) -> None:
+        from .twitter_v1 import TwitterV1Service
+
+        self.host = host
+        self.port = port
+        self.credentials: dict[str, str] = (
+            dict(credentials) if credentials is not None else random_credentials()
+        )
+        missing = {
+            "consumer_key",
+            "consumer_secret",
+            "access_token",
+            "access_token_secret",
+        } - set(self.credentials)
+        if missing:
+            raise ValueError(f"credentials lack {sorted(missing)}")
+        self.check_after_secs = check_after_secs
+        self.processing_steps = processing_steps
+        self.processing_outcome = processing_outcome
+        self.expires_after_secs = expires_after_secs
+        self.clock = clock
+        self.max_skew = max_skew
+        self.nonces = NonceRegistry()
+        self.rate_limits = RateLimitBook(clock=clock)
+        self.requests: list[RequestRecord] = []
+        self.services: list[SandboxService] = (
+            list(services) if services is not None else [TwitterV1Service()]
+        )
+        #: The Twitter v1.1 service among :attr:`services`, if any.
+        self.twitter_v1: TwitterV1Service | None = next(
+            (s for s in self.services if isinstance(s, TwitterV1Service)), None
+        )
+        self._runner: web.AppRunner | None = None
+        self._bound_port: int | None = None
+
+    # --- addresses ---
+
+    @property
+    def base_url(self) -> str:
+        """``http://HOST:PORT/`` of the running server."""
+        if self._bound_port is None:
+            raise RuntimeError("the sandbox is not running; use 'async with Sandbox()'")
+        return f"http://{self.host}:{self._bound_port}/"
+
+    @property
+    def url(self) -> str:
+        """Root of the Twitter v1.1 API: ``http://HOST:PORT/1.1/``."""
+        return self.base_url + "1.1/"
+
+    @property
+    def uploads(self) -> dict[int, UploadRecord]:
+        """Twitter v1.1 media by ``media_id`` (int)."""
+        if self.twitter_v1 is None:
+            raise RuntimeError("this sandbox runs no Twitter v1.1 service")
+        return self.twitter_v1.uploads
+
+    # --- lifecycle ---
+
+    def build_app(self) -> web.Application:
+        """A fresh application with the middleware and every service's routes."""
+        app = web.Application(middlewares=[self._middleware], client_max_size=32 * 1024 * 1024)
+        for service in self.services:
+            service.setup(app, self)
+        return app
+
+    async def start(self) -> None:
+        """Bind and start serving (idempotent)."""
+        if self._runner is not None:
+            return
+        runner = web.AppRunner(self.build_app(), access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self.host, self.port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self._bound_port = int(runner.addresses[0][1])
+
+    async def close(self) -> None:
+        """Stop serving and release the socket (idempotent)."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Sandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # --- request pipeline ---
+
+    async def _intercept(self, request: web.Request) -> web.StreamResponse | None:
+        """Hook run before every handler; a response returned here short-circuits it.
+
+        Empty for now: fault injection (429, 5xx, stalls) belongs here.
+        """
+        return None
+
+    @web.middleware
+    async def _middleware(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        context = RequestContext(command=request.query.get("command"))
+        request[CONTEXT_KEY] = context
+        received_at = time.monotonic()
+        response = await self._intercept(request)
+        if response is None:
+            try:
+                response = await handler(request)
+            except web.HTTPException as exc:
+                response = _plain_error(request, exc)
+        # Read what the handler left unread so the client always gets to see the answer.
+        while await request.content.readany():
+            pass
+        bucket, limit = context.rate_limit or (f"path:{request.path}", self.default_rate_limit)
+        response.headers.update(self.rate_limits.take(bucket, limit))
+        self.requests.append(
+            RequestRecord(
+                method=request.method,
+                path=request.path,
+                query={key: request.query.getall(key)[-1] for key in request.query},
+                command=context.command,
+                status=response.status,
+                headers=HeaderDict(request.headers.items()),
+                authenticated=context.authenticated,
+                received_at=received_at,
+            )
+        )
+        return response
+
+
+def _plain_error(request: web.Request, exc: web.HTTPException) -> web.Response:
+    """Turn a router/handler HTTPException into a Twitter-shaped JSON answer."""
+    import json
+
+    if exc.status == 404:
+        body: dict[str, Any] = {"errors": [{"code": 34, "message": "Sorry, that page does not exist."}]}
+    else:
+        body = {"request": request.path, "error": exc.reason}
+    headers = {"Content-Type": "application/json;charset=utf-8"}
+    if "Allow" in exc.headers:
+        headers["Allow"] = exc.headers["Allow"]
+    return web.Response(
+        status=exc.status, reason=exc.reason, body=json.dumps(body).encode(), headers=headers
+    )
+
+
+def service_context(request: web.Request) -> RequestContext:
+    """The :class:`RequestContext` of ``request`` (a fresh one outside the middleware)."""
+    context = request.get(CONTEXT_KEY)
+    if context is None:
+        context = RequestContext()
+        request[CONTEXT_KEY] = context
+    return context

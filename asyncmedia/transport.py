@@ -1,0 +1,286 @@
+"""The thin I/O layer: sends :class:`~asyncmedia.protocols.http.HTTPRequest` values with aiohttp.
+
+It signs each request just before sending it (a fresh OAuth nonce and timestamp every time,
+retries included), streams file parts in bounded slices while reporting progress, caps the
+number of requests on the wire, retries what is safe to retry, waits out short rate limits, and
+keeps credentials on the configured service: a redirect to another origin is followed without
+the ``Authorization`` header (or not at all for bodies that cannot be replayed).
+
+It makes no protocol decisions: which status means what is the protocol modules' business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import hdrs, payload
+from aiohttp.abc import AbstractStreamWriter
+from yarl import URL
+
+from .auth import FORM_CONTENT_TYPE, Signer
+from .config import UploadConfig
+from .errors import RateLimitError, TransportError
+from .protocols.http import HTTPRequest, HTTPResponse, error_from_response
+
+__all__ = ["ChunkPayload", "ProgressCallback", "ProgressReporter", "Transport"]
+
+log = logging.getLogger("asyncmedia")
+
+ProgressCallback = Callable[[int, int], Any]
+Sleep = Callable[[float], Awaitable[None]]
+
+WRITE_SLICE = 256 * 1024
+MAX_RESPONSE_BODY = 16 * 1024 * 1024
+MAX_REDIRECTS = 5
+_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+
+
+class ProgressReporter:
+    """Calls ``callback(sent, total)`` (sync or async) as bytes leave; may step backwards."""
+
+    def __init__(self, callback: ProgressCallback | None, total: int) -> None:
+        self._callback = callback
+        self.total = total
+        self.sent = 0
+
+    async def advance(self, nbytes: int) -> None:
+        if not nbytes:
+            return
+        self.sent += nbytes
+        if self._callback is not None:
+            result = self._callback(self.sent, self.total)
+            if inspect.isawaitable(result):
+                await result
+
+
+class ChunkPayload(payload.Payload):
+    """Bytes already in memory, written in bounded slices that feed a progress reporter.
+
+    aiohttp's ``BytesPayload`` warns above 1 MiB and writes in one go; this writes
+    ``WRITE_SLICE`` at a time so progress moves and the event loop stays responsive.
+    """
+
+    _autoclose = True
+
+    def __init__(
+        self,
+        value: bytes | bytearray | memoryview,
+        *,
+        content_type: str,
+        filename: str | None = None,
+        progress: ProgressReporter | None = None,
+    ) -> None:
+        view = memoryview(value).cast("B")
+        super().__init__(view, content_type=content_type, filename=filename)
+        self._view = view
+        self._size = view.nbytes
+        self._progress = progress
+        self.written = 0
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return bytes(self._view).decode(encoding, errors)
+
+    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        return bytes(self._view)
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(
+        self, writer: AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        end = self._view.nbytes if content_length is None else min(content_length, self._view.nbytes)
+        for start in range(0, end, WRITE_SLICE):
+            piece = self._view[start : min(start + WRITE_SLICE, end)]
+            await writer.write(piece)
+            self.written += len(piece)
+            if self._progress is not None:
+                await self._progress.advance(len(piece))
+
+
+def _same_origin(a: URL, b: URL) -> bool:
+    return (a.scheme, a.host, a.explicit_port or a.port) == (b.scheme, b.host, b.explicit_port or b.port)
+
+
+class Transport:
+    """Sends requests for one service with one signer over one aiohttp session.
+
+    ``sleep`` and ``rng`` are injectable so retry timing can be tested without waiting.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        signer: Signer,
+        config: UploadConfig,
+        *,
+        limiter: asyncio.Semaphore | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.session = session
+        self.signer = signer
+        self.config = config
+        self.limiter = limiter or asyncio.Semaphore(config.max_concurrent_requests)
+        self.sleep = sleep
+        self._rng = rng or random.Random()
+
+    async def send(
+        self,
+        request: HTTPRequest,
+        data: bytes | bytearray | memoryview | None = None,
+        *,
+        progress: ProgressReporter | None = None,
+    ) -> HTTPResponse:
+        """Send ``request`` (with ``data`` as its file part or raw body) and return the answer.
+
+        Retries, when ``request.retry_safe``: connection errors, timeouts and 5xx answers, up to
+        ``config.retries`` times with exponential backoff and full jitter.  429/420 are waited
+        out when the reset is within ``config.max_rate_limit_wait`` (for every request: the
+        service did not act on a throttled request), otherwise raised as :class:`RateLimitError`.
+        Bytes of a failed attempt are reported back as negative progress.
+        """
+        attempt = 0
+        while True:
+            sent_before = progress.sent if progress else 0
+            try:
+                response = await self._send_once(request, data, progress)
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                if progress:
+                    await progress.advance(sent_before - progress.sent)
+                if not request.retry_safe or attempt >= self.config.retries:
+                    raise TransportError(
+                        f"{request.method} {request.url.with_query(None)} failed: "
+                        f"{type(exc).__name__}: {exc or 'no answer'}"
+                    ) from exc
+                attempt += 1
+                await self._backoff(attempt, request, repr(exc))
+                continue
+            if response.status in (429, 420):
+                if progress:
+                    await progress.advance(sent_before - progress.sent)
+                await self._wait_rate_limit(response)
+                continue
+            if response.status in _RETRY_STATUSES and request.retry_safe and attempt < self.config.retries:
+                if progress:
+                    await progress.advance(sent_before - progress.sent)
+                attempt += 1
+                await self._backoff(attempt, request, f"HTTP {response.status}")
+                continue
+            return response
+
+    async def _backoff(self, attempt: int, request: HTTPRequest, why: str) -> None:
+        cap = min(self.config.max_backoff, self.config.backoff * 2 ** (attempt - 1))
+        delay = self._rng.uniform(0, cap)
+        log.info(
+            "retrying %s %s in %.2fs (attempt %d/%d): %s",
+            request.method, request.url.with_query(None), delay, attempt, self.config.retries, why,
+        )
+        await self.sleep(delay)
+
+    async def _wait_rate_limit(self, response: HTTPResponse) -> None:
+        error = error_from_response(response)
+        assert isinstance(error, RateLimitError)
+        if error.reset is None:
+            raise error
+        wait = max(0.0, error.reset - time.time()) + 1.0
+        if wait > self.config.max_rate_limit_wait:
+            raise error
+        log.warning("rate limited; waiting %.1fs for the window to reset", wait)
+        await self.sleep(wait)
+
+    async def _send_once(
+        self,
+        request: HTTPRequest,
+        data: bytes | bytearray | memoryview | None,
+        progress: ProgressReporter | None,
+    ) -> HTTPResponse:
+        url = request.url
+        method = request.method
+        for _ in range(MAX_REDIRECTS + 1):
+            headers = dict(request.headers)
+            form = urlencode(request.form) if request.form is not None else None
+            body = self._body(request, form, data, progress)
+            if form is not None:
+                headers[hdrs.CONTENT_TYPE] = FORM_CONTENT_TYPE
+            if request.signed and _same_origin(url, request.url):
+                headers.update(self.signer.sign(method, url, form=form))
+            timeout = aiohttp.ClientTimeout(total=self.config.request_timeout)
+            async with self.limiter, self.session.request(
+                method,
+                URL(str(url), encoded=True),
+                data=body,
+                headers=headers,
+                allow_redirects=False,
+                timeout=timeout,
+            ) as resp:
+                if resp.status in (301, 302, 303, 307, 308) and hdrs.LOCATION in resp.headers:
+                    target = url.join(URL(resp.headers[hdrs.LOCATION]))
+                    replayable = data is None or resp.status == 303
+                    if not replayable:
+                        raw = await self._read_body(resp)
+                        return HTTPResponse(resp.status, resp.reason or "", resp.headers, raw, url)
+                    log.info("following redirect to %s", target.with_query(None))
+                    if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
+                        method, data, request = "GET", None, _as_get(request)
+                    url = target
+                    continue
+                raw = await self._read_body(resp)
+                return HTTPResponse(resp.status, resp.reason or "", resp.headers, raw, url)
+        raise TransportError(f"too many redirects from {request.url.with_query(None)}")
+
+    @staticmethod
+    async def _read_body(resp: aiohttp.ClientResponse) -> bytes:
+        length = resp.content_length
+        if length is not None and length > MAX_RESPONSE_BODY:
+            raise TransportError(f"answer of {length} bytes is larger than expected")
+        body = await resp.content.read(MAX_RESPONSE_BODY + 1)
+        if len(body) > MAX_RESPONSE_BODY:
+            raise TransportError("answer is larger than expected")
+        return body
+
+    @staticmethod
+    def _body(
+        request: HTTPRequest,
+        form: str | None,
+        data: bytes | bytearray | memoryview | None,
+        progress: ProgressReporter | None,
+    ) -> Any:
+        if form is not None:
+            return form.encode("ascii")
+        if request.json is not None:
+            return payload.JsonPayload(request.json)
+        if request.raw is not None:
+            return ChunkPayload(data or b"", content_type=request.raw, progress=progress)
+        if not request.is_multipart:
+            return None
+        writer = aiohttp.MultipartWriter("form-data")
+        for name, value in request.fields:
+            part = writer.append(value)
+            part.set_content_disposition("form-data", name=name)
+        if request.file is not None:
+            part_payload = ChunkPayload(
+                data or b"",
+                content_type=request.file.content_type,
+                filename=request.file.filename,
+                progress=progress,
+            )
+            part_payload.set_content_disposition(
+                "form-data", name=request.file.name, filename=request.file.filename
+            )
+            writer.append_payload(part_payload)
+        return writer
+
+
+def _as_get(request: HTTPRequest) -> HTTPRequest:
+    from dataclasses import replace
+
+    return replace(request, method="GET", form=None, fields=(), file=None, json=None, raw=None)

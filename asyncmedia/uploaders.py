@@ -1,0 +1,176 @@
+"""Upload strategies: the simple one-request upload and the chunked INIT/APPEND/FINALIZE flow.
+
+Both work on any service whose protocol module satisfies
+:class:`~asyncmedia.protocols.media_rules.ChunkedUploadProtocol` (Twitter v1.1, X v2) and on any
+:class:`~asyncmedia.sources.MediaSource`.
+
+The chunked strategy reads the source once, front to back, one chunk at a time, and keeps at
+most ``max_in_flight`` chunks in memory: a chunk is read only when a slot is free and is dropped
+as soon as its APPEND is acknowledged.  APPENDs run concurrently inside a
+:class:`asyncio.TaskGroup` (``segment_index`` tells the service where each part goes); the first
+failure cancels the others, and FINALIZE is sent only after every APPEND succeeded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from .errors import AsyncMediaError, MediaSourceError, ProcessingTimeout
+from .media import Media
+from .protocols.media_rules import ChunkedUploadProtocol, processing_delay
+from .sources import MediaSource
+from .transport import ProgressReporter, Transport
+
+__all__ = ["ChunkedUploader", "SimpleUploader", "UploadJob", "first_error"]
+
+
+@dataclass
+class UploadJob:
+    """Everything a strategy needs to know about one upload."""
+
+    source: MediaSource
+    size: int
+    filename: str
+    media_type: str
+    media_category: str | None
+    additional_owners: tuple[str, ...]
+    chunk_size: int
+    progress: ProgressReporter
+
+
+def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first leaf of an exception group, preferring asyncmedia's own errors."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                walk(inner)
+        else:
+            leaves.append(exc)
+
+    walk(group)
+    for leaf in leaves:
+        if isinstance(leaf, AsyncMediaError):
+            return leaf
+    return leaves[0]
+
+
+class SimpleUploader:
+    """One multipart request carrying the whole media (the services cap it at 5 MiB)."""
+
+    def __init__(self, transport: Transport, protocol: ChunkedUploadProtocol) -> None:
+        self.transport = transport
+        self.protocol = protocol
+
+    async def upload(self, job: UploadJob) -> Media:
+        data = await job.source.read(job.size)
+        if len(data) != job.size:
+            raise MediaSourceError(
+                f"{job.source.describe()} ended after {len(data)} of {job.size} bytes"
+            )
+        request = self.protocol.simple_upload(
+            filename=job.filename,
+            media_type=job.media_type,
+            media_category=job.media_category,
+            additional_owners=job.additional_owners,
+        )
+        response = await self.transport.send(request, data, progress=job.progress)
+        return self.protocol.read_media(response)
+
+
+class ChunkedUploader:
+    """INIT → APPEND × n (up to ``max_in_flight`` at once) → FINALIZE → STATUS polling."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        protocol: ChunkedUploadProtocol,
+        *,
+        max_in_flight: int,
+        processing_timeout: float,
+        max_status_interval: float,
+    ) -> None:
+        self.transport = transport
+        self.protocol = protocol
+        self.max_in_flight = max_in_flight
+        self.processing_timeout = processing_timeout
+        self.max_status_interval = max_status_interval
+
+    async def upload(self, job: UploadJob) -> Media:
+        media_id = await self.init(job)
+        await self.append_all(job, media_id)
+        media = self.protocol.read_media(
+            await self.transport.send(self.protocol.finalize(media_id))
+        )
+        return await self.wait_for_processing(media)
+
+    async def init(self, job: UploadJob) -> str:
+        request = self.protocol.init(
+            total_bytes=job.size,
+            media_type=job.media_type,
+            media_category=job.media_category,
+            additional_owners=job.additional_owners,
+        )
+        return self.protocol.read_media(await self.transport.send(request)).media_id_string
+
+    async def append_all(self, job: UploadJob, media_id: str, *, start_segment: int = 0) -> None:
+        """Send every segment from ``start_segment`` on; the source must be positioned there."""
+        slots = asyncio.Semaphore(self.max_in_flight)
+        offset = start_segment * job.chunk_size
+        index = start_segment
+        try:
+            async with asyncio.TaskGroup() as group:
+                while offset < job.size:
+                    await slots.acquire()
+                    want = min(job.chunk_size, job.size - offset)
+                    try:
+                        chunk = await job.source.read(want)
+                    except BaseException:
+                        slots.release()
+                        raise
+                    if len(chunk) != want:
+                        slots.release()
+                        raise MediaSourceError(
+                            f"{job.source.describe()} ended after {offset + len(chunk)} of "
+                            f"{job.size} bytes; it changed while being uploaded"
+                        )
+                    group.create_task(self._append(job, media_id, index, chunk, slots))
+                    offset += want
+                    index += 1
+        except BaseExceptionGroup as group_error:
+            raise first_error(group_error) from None
+
+    async def _append(
+        self, job: UploadJob, media_id: str, index: int, chunk: bytes, slots: asyncio.Semaphore
+    ) -> None:
+        try:
+            request = self.protocol.append(media_id, index, job.filename)
+            response = await self.transport.send(request, chunk, progress=job.progress)
+            self.protocol.check(response)
+        finally:
+            slots.release()
+
+    async def wait_for_processing(self, media: Media) -> Media:
+        """Poll STATUS while ``processing_info`` says so, honouring ``check_after_secs``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.processing_timeout
+        while True:
+            delay = processing_delay(
+                media.processing_info,
+                media_id=media.media_id_string,
+                max_interval=self.max_status_interval,
+            )
+            if delay is None:
+                return media
+            if loop.time() + delay > deadline:
+                raise ProcessingTimeout(
+                    f"media {media.media_id_string} was still "
+                    f"{(media.processing_info or {}).get('state', 'processing')} after "
+                    f"{self.processing_timeout:g}s; raise processing_timeout or check later",
+                    media_id=media.media_id_string,
+                )
+            await self.transport.sleep(delay)
+            response = await self.transport.send(self.protocol.status(media.media_id_string))
+            media = self.protocol.read_media(response)
