@@ -10,7 +10,7 @@ The public API is re-exported here; see :mod:`asyncmedia.errors` for the excepti
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .auth import BasicAuth, BearerToken, NoAuth, OAuth1, Signer
+from .auth import BasicAuth, BearerToken, NoAuth, OAuth1, OAuth1Credentials, Signer
 from .client import MediaClient
 from .config import UploadConfig
 from .errors import (
@@ -47,6 +47,7 @@ __all__ = [
     "MediaTooLarge",
     "NoAuth",
     "OAuth1",
+    "OAuth1Credentials",
     "ProcessingError",
     "ProcessingTimeout",
     "RateLimitError",
@@ -56,4 +57,5 @@ __all__ = [
     "UnsupportedMediaType",
     "UploadConfig",
     "__version__",
+    "open_source",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 from oauthlib import oauth1
 from yarl import URL
@@ -22,11 +22,21 @@ __all__ = [
     "BearerToken",
     "NoAuth",
     "OAuth1",
+    "OAuth1Credentials",
     "Signer",
     "mask",
 ]
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+class OAuth1Credentials(TypedDict):
+    """The four OAuth 1.0a user-context keys, as ``MediaClient(**credentials)`` takes them."""
+
+    consumer_key: str
+    consumer_secret: str
+    access_token: str
+    access_token_secret: str
 
 
 def mask(secret: str | None) -> str:

@@ -17,6 +17,7 @@ from dataclasses import asdict
 from typing import Any
 
 from . import __version__
+from .auth import OAuth1Credentials
 from .client import MediaClient
 from .errors import AsyncMediaError, MediaSourceError, MediaTooLarge
 from .media import Media
@@ -60,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     upload.add_argument("--media-type", help="MIME type, when sniffing gets it wrong")
     upload.add_argument("--media-category", help="e.g. tweet_image, tweet_gif, tweet_video")
     upload.add_argument(
-        "--chunked", action=argparse.BooleanOptionalAction, default=None,
+        "--chunked",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="force (or forbid) the chunked uploader; chosen by size and type by default",
     )
     upload.add_argument("--upload-url", help="media upload API root (default: Twitter's)")
@@ -70,14 +73,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _env_credentials() -> dict[str, str] | None:
+def _env_credentials() -> OAuth1Credentials | None:
     found = {key: os.environ.get(env, "") for key, env in ENV_KEYS.items()}
     if not any(found.values()):
         return None
     missing = [ENV_KEYS[key] for key, value in found.items() if not value]
     if missing:
-        raise MediaSourceError(f"set {', '.join(missing)} too (or unset all four for the sandbox)")
-    return found
+        raise ValueError(f"set {', '.join(missing)} too (or unset all four for the sandbox)")
+    return OAuth1Credentials(
+        consumer_key=found["consumer_key"],
+        consumer_secret=found["consumer_secret"],
+        access_token=found["access_token"],
+        access_token_secret=found["access_token_secret"],
+    )
 
 
 async def _upload(args: argparse.Namespace) -> int:
@@ -96,8 +104,10 @@ async def _upload(args: argparse.Namespace) -> int:
         from .sandbox import Sandbox
 
         async with Sandbox() as sb:
-            print(f"asyncmedia: no credentials set; using the embedded sandbox at {sb.url}",
-                  file=sys.stderr)
+            print(
+                f"asyncmedia: no credentials set; using the embedded sandbox at {sb.url}",
+                file=sys.stderr,
+            )
             async with MediaClient(**sb.credentials, upload_url=sb.url, api_url=sb.url) as client:
                 media = await client.upload_media(args.source, **options)
     print(json.dumps(media_as_json(media), indent=2))

@@ -77,7 +77,7 @@ class SessionOwner:
         if self._closed:
             raise RuntimeError(f"{type(self).__name__} is closed; create a new one")
         if self._session is None:
-            connector = aiohttp.TCPConnector(ssl=None if self._verify_ssl else False)
+            connector = aiohttp.TCPConnector(ssl=self._verify_ssl)
             self._session = aiohttp.ClientSession(connector=connector)
         return self._session
 
@@ -250,7 +250,10 @@ class MediaClient(SessionOwner):
             progress=ProgressReporter(progress, size),
         )
         log.debug(
-            "uploading %s (%s, %d bytes) %s", source.describe(), kind, size,
+            "uploading %s (%s, %d bytes) %s",
+            source.describe(),
+            kind,
+            size,
             "chunked" if use_chunked else "in one request",
         )
         if use_chunked:

@@ -92,7 +92,10 @@ class APIError(AsyncMediaError):
         return f"HTTP {self.status}{code}: {self.message}"
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, message={self.message!r})"
+        return (
+            f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
+            f"message={self.message!r})"
+        )
 
 
 class AuthenticationError(APIError):

@@ -33,9 +33,9 @@ import io
 import os
 import stat
 import tempfile
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import IO, Any, Self, TypeVar
 
 import aiohttp
 import yarl
@@ -65,6 +65,10 @@ DEFAULT_MAX_DOWNLOAD_SIZE = 512 * 1024 * 1024 + 1
 
 SPOOL_CHUNK_SIZE = 1024 * 1024
 """Chunk size used when copying a stream of unknown size to the spool file."""
+
+_T = TypeVar("_T")
+
+_PART_CHUNK_SIZE = 64 * 1024  # minimum read_chunk() size for multipart fields
 
 _UNDECLARED_TYPES = frozenset({"application/octet-stream", "binary/octet-stream", "text/plain"})
 
@@ -120,6 +124,25 @@ def _too_large(what: str, limit: int, size: int | None) -> MediaTooLarge:
         size=size,
         limit=limit,
     )
+
+
+async def _open_in_thread(opener: Callable[[], _T], close: Callable[[_T], None]) -> _T:
+    """Run ``opener`` in a worker thread; if we are cancelled meanwhile, close what it opens.
+
+    Without this, a cancellation while the thread is opening a file would leave the file to
+    the garbage collector (and a ResourceWarning).
+    """
+    future = asyncio.ensure_future(asyncio.to_thread(opener))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+
+        def close_late(done: asyncio.Future[_T]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                close(done.result())
+
+        future.add_done_callback(close_late)
+        raise
 
 
 class MediaSource(abc.ABC):
@@ -531,7 +554,7 @@ class PathSource(SyncFileSource):
                 raise
             return file, info.st_size
 
-        file, size = await asyncio.to_thread(open_file)
+        file, size = await _open_in_thread(open_file, lambda opened: opened[0].close())
         return cls(file, path=name, size=size, filename=filename)
 
 
@@ -557,7 +580,10 @@ class SpooledSource(SyncFileSource):
         were copied.  ``source`` is not closed; the temporary file is closed on any failure
         or cancellation.
         """
-        spool: IO[bytes] = await asyncio.to_thread(tempfile.TemporaryFile, dir=spool_dir)
+        spool: IO[bytes] = await _open_in_thread(
+            lambda: tempfile.TemporaryFile(dir=spool_dir),  # noqa: SIM115 - closed in aclose
+            lambda opened: opened.close(),
+        )
         try:
             total = 0
             while True:
@@ -735,6 +761,7 @@ class StreamSource(MediaSource):
             max_bytes=max_bytes,
         )
         self._stream = stream
+        self._pending = memoryview(b"")
         if label is None:
             label = "multipart field" if isinstance(stream, aiohttp.BodyPartReader) else "stream"
         self._label = label
@@ -779,9 +806,18 @@ class StreamSource(MediaSource):
         )
 
     async def _read_raw(self, n: int) -> bytes:
-        if isinstance(self._stream, aiohttp.BodyPartReader):
-            return await self._stream.read_chunk(n)
-        return await self._stream.read(n)
+        if not isinstance(self._stream, aiohttp.BodyPartReader):
+            return await self._stream.read(n)
+        # read_chunk() needs a size of at least the boundary length and may hand back a
+        # little more than asked: read bounded pieces and keep what is left over.
+        while not self._pending:
+            chunk = await self._stream.read_chunk(max(n, _PART_CHUNK_SIZE))
+            if not chunk:
+                return b""
+            self._pending = memoryview(chunk)
+        out = bytes(self._pending[:n])
+        self._pending = self._pending[n:]
+        return out
 
     def describe(self) -> str:
         return self._label

@@ -97,7 +97,9 @@ class ChunkPayload(payload.Payload):
     async def write_with_length(
         self, writer: AbstractStreamWriter, content_length: int | None
     ) -> None:
-        end = self._view.nbytes if content_length is None else min(content_length, self._view.nbytes)
+        end = (
+            self._view.nbytes if content_length is None else min(content_length, self._view.nbytes)
+        )
         for start in range(0, end, WRITE_SLICE):
             piece = self._view[start : min(start + WRITE_SLICE, end)]
             await writer.write(piece)
@@ -107,7 +109,11 @@ class ChunkPayload(payload.Payload):
 
 
 def _same_origin(a: URL, b: URL) -> bool:
-    return (a.scheme, a.host, a.explicit_port or a.port) == (b.scheme, b.host, b.explicit_port or b.port)
+    return (a.scheme, a.host, a.explicit_port or a.port) == (
+        b.scheme,
+        b.host,
+        b.explicit_port or b.port,
+    )
 
 
 class Transport:
@@ -169,7 +175,11 @@ class Transport:
                     await progress.advance(sent_before - progress.sent)
                 await self._wait_rate_limit(response)
                 continue
-            if response.status in _RETRY_STATUSES and request.retry_safe and attempt < self.config.retries:
+            if (
+                response.status in _RETRY_STATUSES
+                and request.retry_safe
+                and attempt < self.config.retries
+            ):
                 if progress:
                     await progress.advance(sent_before - progress.sent)
                 attempt += 1
@@ -182,7 +192,12 @@ class Transport:
         delay = self._rng.uniform(0, cap)
         log.info(
             "retrying %s %s in %.2fs (attempt %d/%d): %s",
-            request.method, request.url.with_query(None), delay, attempt, self.config.retries, why,
+            request.method,
+            request.url.with_query(None),
+            delay,
+            attempt,
+            self.config.retries,
+            why,
         )
         await self.sleep(delay)
 
@@ -214,14 +229,17 @@ class Transport:
             if request.signed and _same_origin(url, request.url):
                 headers.update(self.signer.sign(method, url, form=form))
             timeout = aiohttp.ClientTimeout(total=self.config.request_timeout)
-            async with self.limiter, self.session.request(
-                method,
-                URL(str(url), encoded=True),
-                data=body,
-                headers=headers,
-                allow_redirects=False,
-                timeout=timeout,
-            ) as resp:
+            async with (
+                self.limiter,
+                self.session.request(
+                    method,
+                    URL(str(url), encoded=True),
+                    data=body,
+                    headers=headers,
+                    allow_redirects=False,
+                    timeout=timeout,
+                ) as resp,
+            ):
                 if resp.status in (301, 302, 303, 307, 308) and hdrs.LOCATION in resp.headers:
                     target = url.join(URL(resp.headers[hdrs.LOCATION]))
                     replayable = data is None or resp.status == 303

@@ -158,8 +158,7 @@ def error_from_response(response: HTTPResponse, body: Any = None) -> APIError:
     kwargs: dict[str, Any] = {"code": code, "body": body, "headers": dict(response.headers)}
     if response.status in (429, 420):
         reset = parse_reset(
-            response.headers.get("x-rate-limit-reset")
-            or response.headers.get("retry-after")
+            response.headers.get("x-rate-limit-reset") or response.headers.get("retry-after")
         )
         return RateLimitError(response.status, message, reset=reset, **kwargs)
     if response.status == 401:

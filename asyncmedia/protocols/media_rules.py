@@ -10,8 +10,8 @@ import math
 from typing import Any, Protocol
 
 from ..config import MAX_CHUNK_SIZE
-from ..media import Media
 from ..errors import MediaTooLarge, ProcessingError, UnsupportedMediaType
+from ..media import Media
 from .http import HTTPRequest, HTTPResponse
 
 __all__ = [

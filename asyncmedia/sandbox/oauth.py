@@ -27,6 +27,8 @@ from typing import Any
 
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 
+from ..auth import OAuth1Credentials
+
 __all__ = [
     "DEFAULT_MAX_SKEW",
     "AuthenticationFailed",
@@ -64,7 +66,7 @@ class AuthenticationFailed(OAuthVerificationError):
 class NonceRegistry:
     """Remembers the nonces already used so a replayed request is refused.
 
-    Entries older than ``2 × max_skew`` are forgotten: by then the timestamp check alone
+    Entries older than ``2 * max_skew`` are forgotten: by then the timestamp check alone
     rejects a replay.  Thread-safe, because oauthlib calls back synchronously and a later
     service may verify from an executor.
     """
@@ -114,7 +116,7 @@ class _SandboxRequestValidator(RequestValidator):  # type: ignore[misc]
         self._now = now
         self._max_skew = max_skew
 
-    # --- shape checks: accept the real shapes instead of oauthlib's 20–30 alphanumerics ---
+    # --- shape checks: accept the real shapes instead of oauthlib's 20-30 alphanumerics ---
 
     @property
     def enforce_ssl(self) -> bool:
@@ -240,7 +242,7 @@ def verify_oauth1(
     url: str,
     authorization: Mapping[str, str] | str | None,
     form_body: str | None,
-    credentials: Mapping[str, str],
+    credentials: Mapping[str, str] | OAuth1Credentials,
     *,
     nonces: NonceRegistry | None = None,
     now: Callable[[], float] | None = None,
@@ -270,8 +272,10 @@ def verify_oauth1(
     value = _authorization_value(authorization)
     if not value or not value.strip() or value.split(None, 1)[0].lower() != "oauth":
         raise MissingAuthorization("no OAuth Authorization header")
+    given: Mapping[str, Any] = credentials
+    keys = {name: str(given[name]) for name in OAuth1Credentials.__annotations__}
     validator = _SandboxRequestValidator(
-        credentials, nonces if nonces is not None else NonceRegistry(), now or time.time, max_skew
+        keys, nonces if nonces is not None else NonceRegistry(), now or time.time, max_skew
     )
     endpoint = SignatureOnlyEndpoint(validator)
     headers = {"Authorization": value}

@@ -15,29 +15,35 @@ sent.  Fault injection (429s, 5xx, dropped connections) will hook into
 
 from __future__ import annotations
 
+import logging
 import secrets
 import string
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
+from ..auth import OAuth1Credentials
 from .oauth import DEFAULT_MAX_SKEW, NonceRegistry
 
 if TYPE_CHECKING:
     from .twitter_v1 import TwitterV1Service, UploadRecord
 
+_log = logging.getLogger(__name__)
+
 __all__ = [
     "CONTEXT_KEY",
+    "HeaderDict",
     "RateLimitBook",
     "RequestContext",
     "RequestRecord",
     "Sandbox",
     "SandboxService",
     "random_credentials",
+    "service_context",
 ]
 
 
@@ -53,7 +59,7 @@ class HeaderDict(dict[str, str]):
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and super().__contains__(key.lower())
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         """Case-insensitive :meth:`dict.get`."""
         return super().get(key.lower(), default)
 
@@ -110,7 +116,7 @@ class SandboxService(Protocol):
 class RateLimitBook:
     """Per-bucket rate-limit windows: decrement on every answer, never refuse (yet).
 
-    The recorded upload host reset its windows 25–51 minutes ahead (PROTOCOLS.md §4.3),
+    The recorded upload host reset its windows 25-51 minutes ahead (PROTOCOLS.md §4.3),
     so the default window is 30 minutes.
     """
 
@@ -140,16 +146,16 @@ class RateLimitBook:
         return None if window is None else window[1]
 
 
-def random_credentials() -> dict[str, str]:
+def random_credentials() -> OAuth1Credentials:
     """Fresh OAuth 1.0a credentials shaped like Twitter's (25/50-character keys,
     ``<user id>-<40 chars>`` access token, 45-character token secret)."""
     user_id = 10**17 + secrets.randbelow(9 * 10**17)
-    return {
-        "consumer_key": _urlsafe(25),
-        "consumer_secret": _urlsafe(50),
-        "access_token": f"{user_id}-{_urlsafe(40)}",
-        "access_token_secret": _urlsafe(45),
-    }
+    return OAuth1Credentials(
+        consumer_key=_urlsafe(25),
+        consumer_secret=_urlsafe(50),
+        access_token=f"{user_id}-{_urlsafe(40)}",
+        access_token_secret=_urlsafe(45),
+    )
 
 
 _URLSAFE = frozenset(string.ascii_letters + string.digits)
@@ -225,17 +231,16 @@ class Sandbox:
 
         self.host = host
         self.port = port
-        self.credentials: dict[str, str] = (
-            dict(credentials) if credentials is not None else random_credentials()
-        )
-        missing = {
-            "consumer_key",
-            "consumer_secret",
-            "access_token",
-            "access_token_secret",
-        } - set(self.credentials)
+        given: Mapping[str, Any] = random_credentials() if credentials is None else credentials
+        missing = set(OAuth1Credentials.__annotations__) - set(given)
         if missing:
             raise ValueError(f"credentials lack {sorted(missing)}")
+        self.credentials = OAuth1Credentials(
+            consumer_key=given["consumer_key"],
+            consumer_secret=given["consumer_secret"],
+            access_token=given["access_token"],
+            access_token_secret=given["access_token_secret"],
+        )
         self.check_after_secs = check_after_secs
         self.processing_steps = processing_steps
         self.processing_outcome = processing_outcome
@@ -342,6 +347,14 @@ class Sandbox:
                 response = await handler(request)
             except web.HTTPException as exc:
                 response = _plain_error(request, exc)
+            except Exception:
+                # A sandbox bug must still show up in the request log and carry the headers.
+                _log.exception("sandbox handler failed for %s %s", request.method, request.path)
+                response = web.Response(
+                    status=500,
+                    body=b'{"errors":[{"code":131,"message":"Internal error."}]}',
+                    headers={"Content-Type": "application/json;charset=utf-8"},
+                )
         # Read what the handler left unread so the client always gets to see the answer.
         while await request.content.readany():
             pass
@@ -367,7 +380,8 @@ def _plain_error(request: web.Request, exc: web.HTTPException) -> web.Response:
     import json
 
     if exc.status == 404:
-        body: dict[str, Any] = {"errors": [{"code": 34, "message": "Sorry, that page does not exist."}]}
+        message = "Sorry, that page does not exist."
+        body: dict[str, Any] = {"errors": [{"code": 34, "message": message}]}
     else:
         body = {"request": request.path, "error": exc.reason}
     headers = {"Content-Type": "application/json;charset=utf-8"}

@@ -15,9 +15,14 @@ def _ftyp(major: bytes, *compatible: bytes) -> bytes:
 
 def _bmp() -> bytes:
     # "BM", file size, reserved, pixel offset, then a 40-byte BITMAPINFOHEADER.
-    return b"BM" + (70).to_bytes(4, "little") + bytes(4) + (54).to_bytes(4, "little") + (
-        40
-    ).to_bytes(4, "little") + bytes(36)
+    return (
+        b"BM"
+        + (70).to_bytes(4, "little")
+        + bytes(4)
+        + (54).to_bytes(4, "little")
+        + (40).to_bytes(4, "little")
+        + bytes(36)
+    )
 
 
 @pytest.mark.parametrize(

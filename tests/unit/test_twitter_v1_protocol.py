@@ -86,7 +86,10 @@ def test_big_ids_stay_exact() -> None:
 
 def test_finalize_processing_info_is_kept() -> None:
     body = {
-        "media_id": 7, "media_id_string": "7", "size": 10, "expires_after_secs": 86400,
+        "media_id": 7,
+        "media_id_string": "7",
+        "size": 10,
+        "expires_after_secs": 86400,
         "processing_info": {"state": "pending", "check_after_secs": 5},
     }
     media = PROTO.read_media(response(201, body))
@@ -97,18 +100,47 @@ def test_finalize_processing_info_is_kept() -> None:
 @pytest.mark.parametrize(
     ("status", "body", "kind", "code", "message"),
     [
-        (401, {"errors": [{"code": 32, "message": "Could not authenticate you."}]},
-         AuthenticationError, 32, "Could not authenticate you."),
-        (400, {"request": "/1.1/media/upload.json", "error": "File size exceeds 15728640 bytes."},
-         APIError, None, "File size exceeds 15728640 bytes."),
-        (400, {"title": "Invalid Request", "detail": "One or more parameters are invalid.",
-               "type": "https://api.twitter.com/2/problems/invalid-request", "status": 400},
-         APIError, None, "One or more parameters are invalid."),
+        (
+            401,
+            {"errors": [{"code": 32, "message": "Could not authenticate you."}]},
+            AuthenticationError,
+            32,
+            "Could not authenticate you.",
+        ),
+        (
+            400,
+            {"request": "/1.1/media/upload.json", "error": "File size exceeds 15728640 bytes."},
+            APIError,
+            None,
+            "File size exceeds 15728640 bytes.",
+        ),
+        (
+            400,
+            {
+                "title": "Invalid Request",
+                "detail": "One or more parameters are invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request",
+                "status": 400,
+            },
+            APIError,
+            None,
+            "One or more parameters are invalid.",
+        ),
         (400, {"errors": ["plain string error"]}, APIError, None, "plain string error"),
-        (413, b"<html><body>Request Entity Too Large</body></html>", APIError, None,
-         "Request Entity Too Large"),
-        (503, {"errors": [{"code": 130, "message": "Over capacity"}]}, ServiceUnavailable, 130,
-         "Over capacity"),
+        (
+            413,
+            b"<html><body>Request Entity Too Large</body></html>",
+            APIError,
+            None,
+            "Request Entity Too Large",
+        ),
+        (
+            503,
+            {"errors": [{"code": 130, "message": "Over capacity"}]},
+            ServiceUnavailable,
+            130,
+            "Over capacity",
+        ),
     ],
 )
 def test_error_bodies_become_typed_errors(
@@ -125,8 +157,11 @@ def test_error_bodies_become_typed_errors(
 
 def test_rate_limit_carries_reset() -> None:
     err = error_from_response(
-        response(429, {"errors": [{"code": 88, "message": "Rate limit exceeded"}]},
-                 **{"x-rate-limit-reset": "1610467320"})
+        response(
+            429,
+            {"errors": [{"code": 88, "message": "Rate limit exceeded"}]},
+            **{"x-rate-limit-reset": "1610467320"},
+        )
     )
     assert isinstance(err, RateLimitError)
     assert err.reset == 1610467320 and err.code == 88
@@ -151,7 +186,9 @@ def test_parse_reset_handles_iso_and_epoch() -> None:
         ("image/png", 1000, False, False),
     ],
 )
-def test_choose_chunked(media_type: str, size: int | None, chunked: bool | None, expected: bool) -> None:
+def test_choose_chunked(
+    media_type: str, size: int | None, chunked: bool | None, expected: bool
+) -> None:
     assert media_rules.choose_chunked(media_type, size, chunked) is expected
 
 
@@ -188,13 +225,19 @@ def test_chunk_size_clamps_to_1000_segments() -> None:
 
 def test_processing_info_reading() -> None:
     assert media_rules.processing_delay(None, media_id="1", max_interval=60) is None
-    assert media_rules.processing_delay({"state": "succeeded"}, media_id="1", max_interval=60) is None
+    assert (
+        media_rules.processing_delay({"state": "succeeded"}, media_id="1", max_interval=60) is None
+    )
     pending = {"state": "pending", "check_after_secs": 5}
     assert media_rules.processing_delay(pending, media_id="1", max_interval=60) == 5
     assert media_rules.processing_delay(pending, media_id="1", max_interval=2) == 2
-    assert media_rules.processing_delay({"state": "in_progress"}, media_id="1", max_interval=60) == 1
-    failed = {"state": "failed",
-              "error": {"code": 1, "name": "InvalidMedia", "message": "Unsupported video format"}}
+    assert (
+        media_rules.processing_delay({"state": "in_progress"}, media_id="1", max_interval=60) == 1
+    )
+    failed = {
+        "state": "failed",
+        "error": {"code": 1, "name": "InvalidMedia", "message": "Unsupported video format"},
+    }
     with pytest.raises(ProcessingError) as caught:
         media_rules.processing_delay(failed, media_id="9", max_interval=60)
     assert caught.value.name == "InvalidMedia"

@@ -1,0 +1,776 @@
+"""Twitter/X v1.1 media upload, emulated strictly (PROTOCOLS.md §1 to §4).
+
+Routes, under ``/1.1/``:
+
+- ``POST media/upload.json`` — simple upload (multipart ``media`` / ``media_data``) and the
+  chunked commands INIT (202), APPEND (204, empty ``text/html``), FINALIZE (201);
+- ``GET media/upload.json?command=STATUS&media_id=…`` — one step of the processing state
+  machine per call;
+- ``POST media/metadata/create.json`` — alt text (JSON body, 200 with an empty body).
+
+Every request is OAuth 1.0a-verified the way the real host does it (form bodies signed,
+multipart and JSON bodies not), and every upload leaves an :class:`UploadRecord` for tests.
+
+This module must not trust the client: it sniffs media types from magic bytes itself and
+must never import the client side of :mod:`asyncmedia`.  It must not keep whole uploads in
+memory either: contiguous APPEND segments are hashed and dropped; only segments that arrive
+ahead of a gap wait in memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+import re
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from aiohttp import BodyPartReader, web
+
+from .oauth import AuthenticationFailed, MissingAuthorization, verify_oauth1
+from .server import RequestContext, service_context
+
+if TYPE_CHECKING:
+    from .server import Sandbox
+
+__all__ = [
+    "MAX_ALT_TEXT",
+    "MAX_CHUNK_BYTES",
+    "MAX_GIF_BYTES",
+    "MAX_IMAGE_BYTES",
+    "MAX_VIDEO_BYTES",
+    "MEDIA_CATEGORIES",
+    "RATE_LIMITS",
+    "TwitterV1Service",
+    "UploadRecord",
+    "sniff_media_type",
+]
+
+MAX_IMAGE_BYTES = 5_242_880
+MAX_GIF_BYTES = 15_728_640
+MAX_VIDEO_BYTES = 536_870_912
+#: Video without a video category is held to the old synchronous limit.
+MAX_UNCATEGORISED_VIDEO_BYTES = 15_728_640
+MAX_CHUNK_BYTES = 5_242_880
+MAX_SEGMENT_INDEX = 999
+MAX_ALT_TEXT = 1000
+MAX_ADDITIONAL_OWNERS = 100
+
+MEDIA_CATEGORIES = frozenset(
+    {
+        "tweet_image",
+        "tweet_gif",
+        "tweet_video",
+        "amplify_video",
+        "dm_image",
+        "dm_gif",
+        "dm_video",
+        "subtitles",
+    }
+)
+_GIF_CATEGORIES = frozenset({"tweet_gif", "dm_gif"})
+_VIDEO_CATEGORIES = frozenset({"tweet_video", "amplify_video", "dm_video"})
+_IMAGE_CATEGORIES = frozenset({"tweet_image", "dm_image"})
+
+#: ``x-rate-limit-limit`` per command.  SIMPLE/INIT/APPEND/FINALIZE as recorded
+#: (PROTOCOLS.md §4.3); STATUS and METADATA are not in the recordings, so these are guesses.
+RATE_LIMITS: dict[str, int] = {
+    "SIMPLE": 415,
+    "INIT": 200,
+    "APPEND": 20000,
+    "FINALIZE": 615,
+    "STATUS": 1000,
+    "METADATA": 2000,
+}
+
+_FORM = "application/x-www-form-urlencoded"
+_JSON_TYPE = "application/json;charset=utf-8"
+_HTML_TYPE = "text/html;charset=utf-8"
+_HEAD_BYTES = 65536
+_FIRST_MEDIA_ID = 1349010955083132928
+_OWNER_IDS = re.compile(r"^\d+(,\d+)*$")
+
+
+@dataclass
+class UploadRecord:
+    """What the sandbox knows about one media id, for tests to assert on.
+
+    ``sha256`` is the hex digest of every byte in segment order, set once the upload is
+    complete (simple upload: at once; chunked: at a successful FINALIZE).  ``segments``
+    maps ``segment_index`` to how many times it was received.  ``state`` is one of
+    ``"uploading"``, ``"pending"``, ``"in_progress"``, ``"succeeded"``, ``"failed"``.
+    ``status_polls`` holds the :func:`time.monotonic` time of each STATUS request.
+    ``processing`` tells whether FINALIZE answered with ``processing_info``;
+    ``sniffed_type``, ``width`` and ``height`` come from the bytes themselves.
+    """
+
+    media_id: int
+    media_id_string: str
+    sha256: str | None = None
+    size: int = 0
+    total_bytes: int | None = None
+    media_type: str | None = None
+    media_category: str | None = None
+    alt_text: str | None = None
+    chunked: bool = False
+    segments: dict[int, int] = field(default_factory=dict)
+    additional_owners: str | None = None
+    state: str = "uploading"
+    status_polls: list[float] = field(default_factory=list)
+    finalized_at: float | None = None
+    processing: bool = False
+    sniffed_type: str | None = None
+    width: int = 0
+    height: int = 0
+    created_at: float = field(default_factory=time.monotonic)
+    # Running hash of the contiguous prefix; segments beyond a gap wait in _pending.
+    _hasher: Any = field(default_factory=hashlib.sha256, init=False, repr=False, compare=False)
+    _next_index: int = field(default=0, init=False, repr=False, compare=False)
+    _pending: dict[int, bytes] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _segment_sizes: dict[int, int] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _segment_digests: dict[int, bytes] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _conflict: int | None = field(default=None, init=False, repr=False, compare=False)
+    _status_calls: int = field(default=0, init=False, repr=False, compare=False)
+
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes held in memory for segments that arrived ahead of a gap."""
+        return sum(len(chunk) for chunk in self._pending.values())
+
+    def add_segment(self, index: int, data: bytes) -> None:
+        """Store one APPEND segment (a re-sent index replaces the earlier one)."""
+        self.segments[index] = self.segments.get(index, 0) + 1
+        self._segment_sizes[index] = len(data)
+        self.size = sum(self._segment_sizes.values())
+        if index < self._next_index:
+            # Already hashed: a retry must carry the same bytes or the digest would lie.
+            if hashlib.sha256(data).digest() != self._segment_digests[index]:
+                self._conflict = index
+            return
+        self._pending[index] = data
+        while self._next_index in self._pending:
+            chunk = self._pending.pop(self._next_index)
+            self._hasher.update(chunk)
+            self._segment_digests[self._next_index] = hashlib.sha256(chunk).digest()
+            self._next_index += 1
+
+    def completeness_error(self) -> str | None:
+        """Why FINALIZE must fail, or None when the segments make up ``total_bytes``."""
+        if self._conflict is not None:
+            return f"Segment {self._conflict} was re-sent with different content."
+        if (
+            not self._segment_sizes
+            or self._pending
+            or self._next_index != len(self._segment_sizes)
+            or self.size != self.total_bytes
+        ):
+            return "Segments do not add up to provided total file size."
+        return None
+
+    def complete(self) -> None:
+        """Freeze the digest once every byte has arrived."""
+        self.sha256 = self._hasher.hexdigest()
+
+
+class _Refusal(Exception):
+    """Raised inside a handler to answer at once with ``response``."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+@dataclass
+class _MediaPart:
+    data: bytes | None  # None when larger than MAX_CHUNK_BYTES (not retained)
+    size: int
+    sha256: str
+    head: bytes
+
+
+@dataclass
+class _Params:
+    fields: dict[str, str]
+    media: _MediaPart | None
+    form_body: str | None  # the raw body, only for application/x-www-form-urlencoded
+    multipart: bool
+
+
+def _json_response(
+    status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> web.Response:
+    all_headers = {"Content-Type": _JSON_TYPE}
+    all_headers.update(headers or {})
+    return web.Response(
+        status=status, body=json.dumps(body, separators=(",", ":")).encode(), headers=all_headers
+    )
+
+
+def _shape_a(status: int, code: int, message: str) -> _Refusal:
+    return _Refusal(_json_response(status, {"errors": [{"code": code, "message": message}]}))
+
+
+def _shape_b(request: web.Request, message: str, status: int = 400) -> _Refusal:
+    return _Refusal(_json_response(status, {"request": request.path, "error": message}))
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+# --- media sniffing (independent of asyncmedia.sniff on purpose) ---
+
+
+def sniff_media_type(head: bytes) -> str | None:
+    """MIME type from the first bytes: PNG, JPEG, GIF, WEBP, MP4, MOV; None otherwise."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    box = head[4:8]
+    if box == b"ftyp":
+        return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
+    if box in (b"moov", b"mdat", b"wide", b"free", b"skip"):
+        return "video/quicktime"
+    return None
+
+
+def _dimensions(media_type: str | None, head: bytes) -> tuple[int, int]:
+    """Width and height when cheaply readable from the header, else (0, 0)."""
+    try:
+        if media_type == "image/png" and len(head) >= 24:
+            return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+        if media_type == "image/gif" and len(head) >= 10:
+            return int.from_bytes(head[6:8], "little"), int.from_bytes(head[8:10], "little")
+        if media_type == "image/webp":
+            return _webp_dimensions(head)
+        if media_type == "image/jpeg":
+            return _jpeg_dimensions(head)
+    except IndexError:
+        pass
+    return 0, 0
+
+
+def _webp_dimensions(head: bytes) -> tuple[int, int]:
+    chunk = head[12:16]
+    if chunk == b"VP8X" and len(head) >= 30:
+        return (
+            1 + int.from_bytes(head[24:27], "little"),
+            1 + int.from_bytes(head[27:30], "little"),
+        )
+    if chunk == b"VP8 " and len(head) >= 30:
+        return (
+            int.from_bytes(head[26:28], "little") & 0x3FFF,
+            int.from_bytes(head[28:30], "little") & 0x3FFF,
+        )
+    if chunk == b"VP8L" and len(head) >= 25:
+        bits = int.from_bytes(head[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    return 0, 0
+
+
+def _jpeg_dimensions(head: bytes) -> tuple[int, int]:
+    sof = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+    i = 2
+    while i + 9 <= len(head):
+        if head[i] != 0xFF:
+            return 0, 0
+        marker = head[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in sof:
+            height = int.from_bytes(head[i + 5 : i + 7], "big")
+            width = int.from_bytes(head[i + 7 : i + 9], "big")
+            return width, height
+        i += 2 + int.from_bytes(head[i + 2 : i + 4], "big")
+    return 0, 0
+
+
+# --- request reading ---
+
+
+async def _read_media_part(part: BodyPartReader) -> _MediaPart:
+    hasher = hashlib.sha256()
+    kept: bytearray | None = bytearray()
+    head = b""
+    size = 0
+    while chunk := await part.read_chunk(65536):
+        hasher.update(chunk)
+        size += len(chunk)
+        if len(head) < _HEAD_BYTES:
+            head += chunk[: _HEAD_BYTES - len(head)]
+        if kept is not None:
+            if size <= MAX_CHUNK_BYTES:
+                kept += chunk
+            else:
+                kept = None  # over any limit: count and hash, but stop retaining
+    return _MediaPart(
+        data=bytes(kept) if kept is not None else None,
+        size=size,
+        sha256=hasher.hexdigest(),
+        head=head,
+    )
+
+
+def _media_from_base64(request: web.Request, text: str) -> _MediaPart:
+    try:
+        data = base64.b64decode(text, validate=False)
+    except (binascii.Error, ValueError):
+        raise _shape_b(request, "media_data is not valid base64.") from None
+    return _MediaPart(
+        data=data if len(data) <= MAX_CHUNK_BYTES else None,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        head=data[:_HEAD_BYTES],
+    )
+
+
+async def _read_params(request: web.Request) -> _Params:
+    """Query parameters plus, depending on Content-Type, form or multipart fields."""
+    fields = {key: request.query.getall(key)[-1] for key in request.query}
+    media: _MediaPart | None = None
+    form_body: str | None = None
+    multipart = request.content_type.startswith("multipart/")
+    try:
+        if multipart:
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                if not isinstance(part, BodyPartReader):
+                    raise _shape_b(request, "Nested multipart bodies are not supported.")
+                if part.name == "media":
+                    media = await _read_media_part(part)
+                elif part.name == "media_data":
+                    media = _media_from_base64(request, (await part.read()).decode("ascii"))
+                elif part.name:
+                    fields[part.name] = (await part.read()).decode("utf-8")
+        elif request.content_type == _FORM:
+            form_body = await request.text()
+            for key, value in parse_qsl(form_body, keep_blank_values=True):
+                if key == "media_data":
+                    media = _media_from_base64(request, value)
+                else:
+                    fields[key] = value
+    except (ValueError, UnicodeDecodeError, AssertionError) as exc:
+        raise _shape_b(request, f"Malformed request body: {exc}") from None
+    return _Params(fields=fields, media=media, form_body=form_body, multipart=multipart)
+
+
+def _int_param(request: web.Request, fields: Mapping[str, str], name: str) -> int:
+    raw = fields.get(name)
+    if raw is None or raw == "":
+        raise _shape_a(400, 38, f"{name} parameter is missing.")
+    try:
+        return int(raw)
+    except ValueError:
+        raise _shape_b(request, f"Invalid {name}: {raw!r}.") from None
+
+
+class TwitterV1Service:
+    """The Twitter v1.1 upload host's routes and the media records they produce.
+
+    Knobs (``check_after_secs``, ``processing_steps``, ``processing_outcome``,
+    ``expires_after_secs``) and credentials are read from the owning :class:`Sandbox` at
+    request time, so tests can change them mid-run.
+    """
+
+    name = "twitter_v1"
+    prefix = "/1.1/"
+
+    def __init__(self) -> None:
+        #: Media by ``media_id``.
+        self.uploads: dict[int, UploadRecord] = {}
+        self._sandbox: Sandbox | None = None
+        self._last_id = _FIRST_MEDIA_ID - 1
+
+    def setup(self, app: web.Application, sandbox: Sandbox) -> None:
+        """Register the ``/1.1/`` routes on ``app``."""
+        self._sandbox = sandbox
+        app.router.add_route("POST", self.prefix + "media/upload.json", self.upload_post)
+        app.router.add_route("GET", self.prefix + "media/upload.json", self.upload_get)
+        app.router.add_route(
+            "POST", self.prefix + "media/metadata/create.json", self.metadata_create
+        )
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """The sandbox this service was set up on."""
+        if self._sandbox is None:
+            raise RuntimeError("TwitterV1Service.setup() has not been called")
+        return self._sandbox
+
+    # --- shared steps ---
+
+    def _new_record(self, **values: Any) -> UploadRecord:
+        # Ids above 2**53 with random gaps catch clients that parse ids as floats.
+        self._last_id += 1 + secrets.randbelow(1 << 20)
+        record = UploadRecord(media_id=self._last_id, media_id_string=str(self._last_id), **values)
+        self.uploads[record.media_id] = record
+        return record
+
+    def _expires_in(self, record: UploadRecord) -> int:
+        elapsed = time.monotonic() - record.created_at
+        return max(0, math.ceil(self.sandbox.expires_after_secs - elapsed))
+
+    def _lookup(self, request: web.Request, fields: Mapping[str, str]) -> UploadRecord:
+        media_id = _int_param(request, fields, "media_id")
+        record = self.uploads.get(media_id)
+        if record is None or self._expires_in(record) <= 0:
+            raise _shape_b(request, "Invalid or expired mediaId.")
+        return record
+
+    def _authenticate(
+        self, request: web.Request, form_body: str | None, context: RequestContext
+    ) -> None:
+        sandbox = self.sandbox
+        # The URL exactly as the client sent it: scheme, Host header, raw path and query.
+        url = f"{request.scheme}://{request.host}{request.raw_path}"
+        try:
+            verify_oauth1(
+                request.method,
+                url,
+                request.headers.get("Authorization"),
+                form_body,
+                sandbox.credentials,
+                nonces=sandbox.nonces,
+                now=sandbox.clock,
+                max_skew=sandbox.max_skew,
+            )
+        except MissingAuthorization:
+            context.authenticated = False
+            raise _shape_a(400, 215, "Bad Authentication data.") from None
+        except AuthenticationFailed:
+            context.authenticated = False
+            raise _shape_a(401, 32, "Could not authenticate you.") from None
+        context.authenticated = True
+
+    def _media_object(self, record: UploadRecord) -> dict[str, Any]:
+        media_type = record.media_type or "application/octet-stream"
+        if media_type.startswith("video/"):
+            return {"video": {"video_type": media_type}}
+        if media_type.startswith("image/"):
+            return {"image": {"image_type": media_type, "w": record.width, "h": record.height}}
+        return {}
+
+    @staticmethod
+    def _media_key(record: UploadRecord) -> str:
+        media_type = record.media_type or ""
+        if media_type == "image/gif" and record.media_category in _GIF_CATEGORIES:
+            prefix = 16
+        elif media_type.startswith("video/"):
+            prefix = 7
+        else:
+            prefix = 3
+        return f"{prefix}_{record.media_id}"
+
+    def _check_category(
+        self, request: web.Request, fields: Mapping[str, str], media_type: str
+    ) -> str | None:
+        category = fields.get("media_category") or None
+        if category is None:
+            return None
+        # Strict: lower-case values only (upper-case forms are [UNCERTAIN] in PROTOCOLS §1.1).
+        if category not in MEDIA_CATEGORIES:
+            raise _shape_b(request, f"Invalid media_category: {category!r}.")
+        fits = (
+            (category in _VIDEO_CATEGORIES and media_type.startswith("video/"))
+            or (category in _GIF_CATEGORIES and media_type == "image/gif")
+            or (category in _IMAGE_CATEGORIES and media_type.startswith("image/"))
+            or (category == "subtitles" and not media_type.startswith(("image/", "video/")))
+        )
+        if not fits:
+            raise _shape_b(request, f"media_category {category} does not fit {media_type}.")
+        return category
+
+    def _check_owners(self, request: web.Request, fields: Mapping[str, str]) -> str | None:
+        owners = fields.get("additional_owners") or None
+        if owners is not None and (
+            not _OWNER_IDS.match(owners) or owners.count(",") >= MAX_ADDITIONAL_OWNERS
+        ):
+            raise _shape_b(request, "Invalid additional_owners.")
+        return owners
+
+    # --- handlers ---
+
+    async def upload_post(self, request: web.Request) -> web.Response:
+        """``POST media/upload.json``: simple upload, INIT, APPEND or FINALIZE."""
+        context = service_context(request)
+        context.rate_limit = ("twitter_v1:SIMPLE", RATE_LIMITS["SIMPLE"])
+        try:
+            params = await _read_params(request)
+            command = params.fields.get("command")
+            context.command = command
+            if command in RATE_LIMITS:
+                context.rate_limit = (f"twitter_v1:{command}", RATE_LIMITS[command])
+            self._authenticate(request, params.form_body, context)
+            if command is None:
+                return self._simple_upload(request, params)
+            if command == "STATUS":
+                raise _shape_b(request, "STATUS must be sent with GET.", status=405)
+            if command in ("INIT", "FINALIZE") and params.multipart:
+                raise _shape_b(
+                    request, f"{command} must be sent as application/x-www-form-urlencoded."
+                )
+            if command == "INIT":
+                return self._init(request, params.fields)
+            if command == "APPEND":
+                return self._append(request, params)
+            if command == "FINALIZE":
+                return self._finalize(request, params.fields)
+            raise _shape_b(request, f"Invalid command: {command!r}.")
+        except _Refusal as refusal:
+            return refusal.response
+
+    async def upload_get(self, request: web.Request) -> web.Response:
+        """``GET media/upload.json?command=STATUS&media_id=…``."""
+        context = service_context(request)
+        command = request.query.get("command")
+        context.rate_limit = ("twitter_v1:STATUS", RATE_LIMITS["STATUS"])
+        try:
+            self._authenticate(request, None, context)
+            if command in ("INIT", "APPEND", "FINALIZE"):
+                raise _shape_b(request, f"{command} must be sent with POST.", status=405)
+            if command != "STATUS":
+                raise _shape_b(request, f"Invalid command: {command!r}.")
+            return self._status(request, request.query)
+        except _Refusal as refusal:
+            return refusal.response
+
+    def _simple_upload(self, request: web.Request, params: _Params) -> web.Response:
+        media = params.media
+        if media is None:
+            raise _shape_a(400, 38, "media parameter is missing.")
+        sniffed = sniff_media_type(media.head)
+        if sniffed is None:
+            raise _shape_b(request, "media type unrecognized.")
+        if sniffed.startswith("video/"):
+            raise _shape_b(request, "Video must be uploaded with command=INIT/APPEND/FINALIZE.")
+        if media.size > MAX_IMAGE_BYTES:
+            raise _shape_b(request, f"File size exceeds {MAX_IMAGE_BYTES} bytes.")
+        category = self._check_category(request, params.fields, sniffed)
+        owners = self._check_owners(request, params.fields)
+        width, height = _dimensions(sniffed, media.head)
+        now = time.monotonic()
+        record = self._new_record(
+            sha256=media.sha256,
+            size=media.size,
+            media_type=sniffed,
+            media_category=category,
+            additional_owners=owners,
+            state="succeeded",
+            finalized_at=now,
+            sniffed_type=sniffed,
+            width=width,
+            height=height,
+            created_at=now,
+        )
+        body: dict[str, Any] = {
+            "media_id": record.media_id,
+            "media_id_string": record.media_id_string,
+        }
+        if category is not None:
+            body["media_key"] = self._media_key(record)
+        body.update(
+            size=record.size,
+            expires_after_secs=self._expires_in(record),
+            **self._media_object(record),
+        )
+        return _json_response(200, body, {"Content-Disposition": "attachment; filename=json.json"})
+
+    def _init(self, request: web.Request, fields: Mapping[str, str]) -> web.Response:
+        total_bytes = _int_param(request, fields, "total_bytes")
+        media_type = fields.get("media_type")
+        if not media_type:
+            raise _shape_a(400, 38, "media_type parameter is missing.")
+        if total_bytes <= 0:
+            raise _shape_b(request, "total_bytes must be a positive integer.")
+        category = self._check_category(request, fields, media_type)
+        owners = self._check_owners(request, fields)
+        if media_type == "image/gif":
+            limit = MAX_GIF_BYTES if category in _GIF_CATEGORIES else MAX_IMAGE_BYTES
+        elif media_type.startswith("image/"):
+            limit = MAX_IMAGE_BYTES
+        elif media_type.startswith("video/"):
+            limit = (
+                MAX_VIDEO_BYTES if category in _VIDEO_CATEGORIES else MAX_UNCATEGORISED_VIDEO_BYTES
+            )
+        elif category == "subtitles":
+            limit = MAX_IMAGE_BYTES
+        else:
+            raise _shape_b(request, "media type unrecognized.")
+        if total_bytes > limit:
+            raise _shape_b(request, f"File size exceeds {limit} bytes.")
+        record = self._new_record(
+            total_bytes=total_bytes,
+            media_type=media_type,
+            media_category=category,
+            additional_owners=owners,
+            chunked=True,
+        )
+        body: dict[str, Any] = {
+            "media_id": record.media_id,
+            "media_id_string": record.media_id_string,
+        }
+        if category is not None:
+            body["media_key"] = self._media_key(record)
+        body["expires_after_secs"] = self._expires_in(record)
+        return _json_response(202, body, {"x-mediaid": record.media_id_string})
+
+    def _append(self, request: web.Request, params: _Params) -> web.Response:
+        record = self._lookup(request, params.fields)
+        if not record.chunked or record.state != "uploading":
+            raise _shape_b(request, "Media id is already finalized.")
+        raw_index = params.fields.get("segment_index")
+        if raw_index is None or not raw_index.isdigit() or int(raw_index) > MAX_SEGMENT_INDEX:
+            raise _shape_b(
+                request, f"Segment index must be an integer from 0 to {MAX_SEGMENT_INDEX}."
+            )
+        media = params.media
+        if media is None:
+            raise _shape_a(400, 38, "media parameter is missing.")
+        if media.data is None or media.size > MAX_CHUNK_BYTES:
+            raise _shape_b(request, f"Segment size exceeds {MAX_CHUNK_BYTES} bytes.")
+        index = int(raw_index)
+        if index == 0:
+            record.sniffed_type = sniff_media_type(media.head)
+            record.width, record.height = _dimensions(record.sniffed_type, media.head)
+        record.add_segment(index, media.data)
+        return web.Response(
+            status=204,
+            headers={
+                "Content-Type": _HTML_TYPE,
+                "x-mediaid": record.media_id_string,
+                # Recorded as 0 even after data was accepted (PROTOCOLS.md §2.2).
+                "x-segmentcount": "0",
+                "x-totalbytes": "0",
+            },
+        )
+
+    def _finalize(self, request: web.Request, fields: Mapping[str, str]) -> web.Response:
+        record = self._lookup(request, fields)
+        if not record.chunked:
+            raise _shape_b(request, "Media id was not created with INIT.")
+        if record.state == "uploading":
+            problem = record.completeness_error()
+            if problem is not None:
+                raise _shape_b(request, problem)
+            record.complete()
+            record.finalized_at = time.monotonic()
+            media_type = record.media_type or ""
+            record.processing = record.media_category is not None and (
+                media_type.startswith("video/") or media_type == "image/gif"
+            )
+            record.state = "pending" if record.processing else "succeeded"
+        body = self._media_body(record)
+        if record.processing and record.state in ("pending", "in_progress"):
+            body["processing_info"] = {
+                "state": record.state,
+                "check_after_secs": _number(self.sandbox.check_after_secs),
+            }
+        elif record.processing:
+            body["processing_info"] = self._terminal_info(record)
+        return _json_response(201, body)
+
+    def _media_body(self, record: UploadRecord) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "media_id": record.media_id,
+            "media_id_string": record.media_id_string,
+        }
+        if record.media_category is not None:
+            body["media_key"] = self._media_key(record)
+        body["size"] = record.size
+        body["expires_after_secs"] = self._expires_in(record)
+        if record.state in ("succeeded",):
+            body.update(self._media_object(record))
+        return body
+
+    def _terminal_info(self, record: UploadRecord) -> dict[str, Any]:
+        if record.state == "failed":
+            return {
+                "state": "failed",
+                "progress_percent": 0,
+                "error": {"code": 1, "name": "InvalidMedia", "message": "Unsupported video format"},
+            }
+        return {"state": "succeeded", "progress_percent": 100}
+
+    def _status(self, request: web.Request, query: Mapping[str, str]) -> web.Response:
+        record = self._lookup(request, query)
+        record.status_polls.append(time.monotonic())
+        if not record.processing:
+            raise _shape_b(request, "Media id has no processing status.")
+        if record.state in ("pending", "in_progress"):
+            record._status_calls += 1
+            steps = max(0, int(self.sandbox.processing_steps))
+            if record._status_calls <= steps:
+                record.state = "pending" if record._status_calls == 1 else "in_progress"
+            else:
+                failed = self.sandbox.processing_outcome == "failed"
+                record.state = "failed" if failed else "succeeded"
+        body = self._media_body(record)
+        if record.state in ("pending", "in_progress"):
+            info: dict[str, Any] = {
+                "state": record.state,
+                "check_after_secs": _number(self.sandbox.check_after_secs),
+            }
+            if record.state == "in_progress":
+                steps = max(1, int(self.sandbox.processing_steps))
+                info["progress_percent"] = min(99, 100 * record._status_calls // (steps + 1))
+            body["processing_info"] = info
+        else:
+            body["processing_info"] = self._terminal_info(record)
+        return _json_response(200, body)
+
+    async def metadata_create(self, request: web.Request) -> web.Response:
+        """``POST media/metadata/create.json``: JSON alt text; 200 with an empty body."""
+        context = service_context(request)
+        context.rate_limit = ("twitter_v1:METADATA", RATE_LIMITS["METADATA"])
+        try:
+            form_body = await request.text() if request.content_type == _FORM else None
+            self._authenticate(request, form_body, context)
+            if request.content_type not in ("application/json", "text/plain"):
+                raise _shape_a(400, 44, "Body must be JSON (application/json).")
+            try:
+                payload = json.loads(await request.text())
+            except (ValueError, UnicodeDecodeError):
+                raise _shape_a(400, 44, "Body is not valid JSON.") from None
+            if not isinstance(payload, dict):
+                raise _shape_a(400, 44, "Body must be a JSON object.")
+            raw_id = payload.get("media_id")
+            if isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
+                raise _shape_a(400, 38, "media_id parameter is missing.")
+            alt = payload.get("alt_text")
+            text = alt.get("text") if isinstance(alt, dict) else None
+            if not isinstance(text, str):
+                raise _shape_a(400, 38, "alt_text.text parameter is missing.")
+            if len(text) > MAX_ALT_TEXT:
+                raise _shape_a(400, 44, f"alt_text.text must be at most {MAX_ALT_TEXT} characters.")
+            try:
+                record = self.uploads.get(int(raw_id))
+            except ValueError:
+                record = None
+            if record is None or self._expires_in(record) <= 0:
+                raise _shape_a(400, 325, "Media id not found.")
+            media_type = record.media_type or ""
+            if not media_type.startswith("image/"):
+                raise _shape_a(400, 44, "Alt text is for images and GIFs only.")
+            if record.state != "succeeded":
+                raise _shape_a(400, 324, "Media id is not ready (upload or processing).")
+            record.alt_text = text
+            return web.Response(status=200, body=b"", headers={"Content-Type": _HTML_TYPE})
+        except _Refusal as refusal:
+            return refusal.response
