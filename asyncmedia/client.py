@@ -9,10 +9,9 @@ strategy.  Wire details live in :mod:`asyncmedia.protocols`, I/O in :mod:`asyncm
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable
-from types import TracebackType
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -20,16 +19,14 @@ from yarl import URL
 
 from .auth import OAuth1, Signer, mask
 from .config import MAX_CHUNK_SIZE, UploadConfig
-from .errors import UnsupportedMediaType
 from .media import Media
 from .protocols import media_rules
 from .protocols.twitter_v1 import TwitterV1Protocol
-from .sniff import SNIFF_BYTES, extension_for, media_type_from_name, sniff_media_type
-from .sources import MediaSource, open_source
-from .transport import ProgressCallback, ProgressReporter, Transport
+from .service import PreparedMedia, ServiceClient
+from .transport import ProgressCallback, ProgressReporter
 from .uploaders import ChunkedUploader, SimpleUploader, UploadJob
 
-__all__ = ["MediaClient", "resolve_media_type"]
+__all__ = ["MediaClient"]
 
 log = logging.getLogger("asyncmedia")
 
@@ -37,70 +34,7 @@ DEFAULT_UPLOAD_URL = "https://upload.twitter.com/1.1/"
 DEFAULT_API_URL = "https://api.twitter.com/1.1/"
 
 
-async def resolve_media_type(source: MediaSource, media_type: str | None) -> str:
-    """The media type: the argument, else the declared type, else magic bytes, else the name."""
-    if media_type:
-        return media_type
-    if source.content_type:
-        return source.content_type
-    sniffed = sniff_media_type(await source.peek(SNIFF_BYTES))
-    if sniffed:
-        return sniffed
-    guessed = media_type_from_name(source.filename)
-    if guessed:
-        return guessed
-    raise UnsupportedMediaType(
-        f"could not tell the media type of {source.describe()}; pass media_type= "
-        "(e.g. media_type='image/png')"
-    )
-
-
-def filename_for(source: MediaSource, media_type: str) -> str:
-    """The file name sent in multipart parts: the source's, with an extension if it had none."""
-    name = source.filename or "media"
-    if "." not in name.rsplit("/", 1)[-1]:
-        name += extension_for(media_type)
-    return name
-
-
-class SessionOwner:
-    """Holds an aiohttp session: the caller's (never closed) or our own (opened lazily)."""
-
-    def __init__(self, session: aiohttp.ClientSession | None, *, verify_ssl: bool = True) -> None:
-        self._session = session
-        self._owns_session = session is None
-        self._verify_ssl = verify_ssl
-        self._closed = False
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._closed:
-            raise RuntimeError(f"{type(self).__name__} is closed; create a new one")
-        if self._session is None:
-            connector = aiohttp.TCPConnector(ssl=self._verify_ssl)
-            self._session = aiohttp.ClientSession(connector=connector)
-        return self._session
-
-    async def close(self) -> None:
-        """Close the session the client opened (a caller's session is left open)."""
-        self._closed = True
-        if self._owns_session and self._session is not None and not self._session.closed:
-            await self._session.close()
-
-    async def __aenter__(self) -> Any:
-        self.session  # noqa: B018 - open the session inside the running loop
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-
-class MediaClient(SessionOwner):
+class MediaClient(ServiceClient):
     """Upload media to Twitter/X with OAuth 1.0a user credentials.
 
     >>> async def main():                                     # doctest: +SKIP
@@ -117,6 +51,8 @@ class MediaClient(SessionOwner):
     :param verify_ssl: TLS certificate verification (on by default; turn it off only for a
         test server you control, and only when you pass no session of your own).
     :param signer: replace the OAuth 1.0a signer (e.g. a deterministic one in tests).
+
+    Session, config and transport handling are :class:`~asyncmedia.service.ServiceClient`'s.
     """
 
     def __init__(
@@ -134,41 +70,20 @@ class MediaClient(SessionOwner):
         signer: Signer | None = None,
         **config_overrides: Any,
     ) -> None:
-        super().__init__(session, verify_ssl=verify_ssl)
-        self.config = (config or UploadConfig()).evolve(**config_overrides)
-        self.signer: Signer = signer or OAuth1(
-            consumer_key, consumer_secret, access_token, access_token_secret
+        super().__init__(
+            signer or OAuth1(consumer_key, consumer_secret, access_token, access_token_secret),
+            session=session,
+            config=config,
+            verify_ssl=verify_ssl,
+            **config_overrides,
         )
         self.protocol = TwitterV1Protocol(upload_url, api_url)
         self._consumer_key = consumer_key
-        self._limiter = asyncio.Semaphore(self.config.max_concurrent_requests)
-        self._transport: Transport | None = None
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(consumer_key={mask(self._consumer_key)}, "
             f"upload_url={str(self.protocol.upload_url)!r})"
-        )
-
-    @property
-    def transport(self) -> Transport:
-        """The I/O layer bound to this client's session and signer."""
-        if self._transport is None:
-            self._transport = Transport(
-                self.session, self.signer, self.config, limiter=self._limiter
-            )
-        return self._transport
-
-    async def open_source(
-        self, source: Any, *, size: int | None = None, filename: str | None = None
-    ) -> MediaSource:
-        """Turn any accepted ``source`` into a :class:`MediaSource` (the caller closes it)."""
-        return await open_source(
-            source,
-            session=self.session,
-            max_download_size=self.config.max_download_size,
-            size=size,
-            filename=filename,
         )
 
     async def upload_media(
@@ -203,46 +118,41 @@ class MediaClient(SessionOwner):
                 f"got {chunk_size}"
             )
         owners = tuple(str(owner) for owner in additional_owners or ())
-        media_source = await self.open_source(source, size=size, filename=filename)
-        try:
+        async with self.prepared(
+            source, media_type=media_type, size=size, filename=filename
+        ) as prepared:
             media = await self._upload(
-                media_source,
-                media_type=media_type,
+                prepared,
                 media_category=media_category,
                 chunked=chunked,
                 chunk_size=chunk_size or self.config.chunk_size,
                 owners=owners,
                 progress=progress,
             )
-        finally:
-            await media_source.aclose()
         if alt_text is not None:
             await self.create_metadata(media.media_id_string, alt_text)
         return media
 
     async def _upload(
         self,
-        source: MediaSource,
+        prepared: PreparedMedia,
         *,
-        media_type: str | None,
         media_category: str | None,
         chunked: bool | None,
         chunk_size: int,
         owners: tuple[str, ...],
         progress: ProgressCallback | None,
     ) -> Media:
-        kind = await resolve_media_type(source, media_type)
-        size = source.size
-        assert size is not None, "open_source always knows the size"
+        kind, size = prepared.media_type, prepared.size
         use_chunked = media_rules.choose_chunked(kind, size, chunked)
         category = media_category
         if use_chunked and not category:
             category = media_rules.default_category(kind)
         media_rules.check_size(kind, category, size, chunked=use_chunked)
         job = UploadJob(
-            source=source,
+            source=prepared.source,
             size=size,
-            filename=filename_for(source, kind),
+            filename=prepared.filename,
             media_type=kind,
             media_category=category,
             additional_owners=owners,
@@ -251,7 +161,7 @@ class MediaClient(SessionOwner):
         )
         log.debug(
             "uploading %s (%s, %d bytes) %s",
-            source.describe(),
+            prepared.source.describe(),
             kind,
             size,
             "chunked" if use_chunked else "in one request",
@@ -267,16 +177,10 @@ class MediaClient(SessionOwner):
             media = await uploader.upload(job)
         else:
             media = await SimpleUploader(self.transport, self.protocol).upload(job)
-        return _with_type(media, kind)
+        return replace(media, media_type=kind)
 
     async def create_metadata(self, media_id: str | int, alt_text: str) -> None:
         """Attach alt text to uploaded media (``media/metadata/create.json``)."""
         media_rules.check_alt_text(alt_text)
         response = await self.transport.send(self.protocol.metadata(str(media_id), alt_text))
         self.protocol.check(response)
-
-
-def _with_type(media: Media, media_type: str) -> Media:
-    from dataclasses import replace
-
-    return replace(media, media_type=media_type)

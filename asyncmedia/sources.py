@@ -329,6 +329,11 @@ class MediaSource(abc.ABC):
         await self.seek(0)
 
     @property
+    def position(self) -> int:
+        """Offset of the next :meth:`read`, relative to the start of the media."""
+        return self._pos
+
+    @property
     def closed(self) -> bool:
         """Whether :meth:`aclose` has been called."""
         return self._closed

@@ -27,10 +27,20 @@ from yarl import URL
 
 from .auth import FORM_CONTENT_TYPE, Signer
 from .config import UploadConfig
-from .errors import RateLimitError, TransportError
+from .errors import MediaSourceError, RateLimitError, TransportError
 from .protocols.http import HTTPRequest, HTTPResponse, error_from_response
+from .sources import MediaSource
 
-__all__ = ["ChunkPayload", "ProgressCallback", "ProgressReporter", "Transport"]
+Body = bytes | bytearray | memoryview | MediaSource
+
+__all__ = [
+    "Body",
+    "ChunkPayload",
+    "ProgressCallback",
+    "ProgressReporter",
+    "SourcePayload",
+    "Transport",
+]
 
 log = logging.getLogger("asyncmedia")
 
@@ -59,6 +69,48 @@ class ProgressReporter:
             result = self._callback(self.sent, self.total)
             if inspect.isawaitable(result):
                 await result
+
+
+class SourcePayload(payload.Payload):
+    """Streams the rest of a :class:`MediaSource` (from its current position) as a body part.
+
+    The size is known up front, so the request carries a ``Content-Length`` and the media is
+    never held in memory whole: it is read ``WRITE_SLICE`` bytes at a time.
+    """
+
+    def __init__(
+        self,
+        source: MediaSource,
+        *,
+        content_type: str,
+        filename: str | None = None,
+        progress: ProgressReporter | None = None,
+    ) -> None:
+        super().__init__(source, content_type=content_type, filename=filename)
+        if source.size is None:
+            raise ValueError("SourcePayload needs a source of known size")
+        self._source = source
+        self._size = source.size - source.position
+        self._progress = progress
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        raise TypeError("a media stream cannot be decoded as text")
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(
+        self, writer: AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        left = self._size if content_length is None else min(content_length, self._size or 0)
+        while left:
+            piece = await self._source.read(min(WRITE_SLICE, left))
+            if not piece:
+                raise MediaSourceError(f"{self._source.describe()} ended early")
+            await writer.write(piece)
+            left -= len(piece)
+            if self._progress is not None:
+                await self._progress.advance(len(piece))
 
 
 class ChunkPayload(payload.Payload):
@@ -142,11 +194,14 @@ class Transport:
     async def send(
         self,
         request: HTTPRequest,
-        data: bytes | bytearray | memoryview | None = None,
+        data: Body | None = None,
         *,
         progress: ProgressReporter | None = None,
     ) -> HTTPResponse:
         """Send ``request`` (with ``data`` as its file part or raw body) and return the answer.
+
+        ``data`` is bytes already in memory (a chunk) or a :class:`MediaSource`, streamed from
+        its current position; a source that cannot seek back makes the request non-retryable.
 
         Retries, when ``request.retry_safe``: connection errors, timeouts and 5xx answers, up to
         ``config.retries`` times with exponential backoff and full jitter.  429/420 are waited
@@ -155,37 +210,39 @@ class Transport:
         Bytes of a failed attempt are reported back as negative progress.
         """
         attempt = 0
+        replayable = not isinstance(data, MediaSource) or data.seekable
+        start = data.position if isinstance(data, MediaSource) else 0
         while True:
             sent_before = progress.sent if progress else 0
             try:
                 response = await self._send_once(request, data, progress)
+                failure = None
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                if progress:
-                    await progress.advance(sent_before - progress.sent)
-                if not request.retry_safe or attempt >= self.config.retries:
-                    raise TransportError(
-                        f"{request.method} {request.url.with_query(None)} failed: "
-                        f"{type(exc).__name__}: {exc or 'no answer'}"
-                    ) from exc
-                attempt += 1
-                await self._backoff(attempt, request, repr(exc))
-                continue
-            if response.status in (429, 420):
-                if progress:
-                    await progress.advance(sent_before - progress.sent)
-                await self._wait_rate_limit(response)
-                continue
-            if (
-                response.status in _RETRY_STATUSES
-                and request.retry_safe
-                and attempt < self.config.retries
+                response, failure = None, exc
+            if response is not None and not (
+                response.status in (429, 420) or response.status in _RETRY_STATUSES
             ):
-                if progress:
-                    await progress.advance(sent_before - progress.sent)
+                return response
+            # This attempt failed: its bytes have to go out again.
+            if progress:
+                await progress.advance(sent_before - progress.sent)
+            if response is not None and response.status in (429, 420):
+                if not replayable:
+                    raise error_from_response(response)
+                await self._wait_rate_limit(response)
+            elif not (request.retry_safe and replayable) or attempt >= self.config.retries:
+                if response is not None:
+                    return response
+                raise TransportError(
+                    f"{request.method} {request.url.with_query(None)} failed: "
+                    f"{type(failure).__name__}: {failure or 'no answer'}"
+                ) from failure
+            else:
                 attempt += 1
-                await self._backoff(attempt, request, f"HTTP {response.status}")
-                continue
-            return response
+                why = f"HTTP {response.status}" if response is not None else repr(failure)
+                await self._backoff(attempt, request, why)
+            if isinstance(data, MediaSource):
+                await data.seek(start)
 
     async def _backoff(self, attempt: int, request: HTTPRequest, why: str) -> None:
         cap = min(self.config.max_backoff, self.config.backoff * 2 ** (attempt - 1))
@@ -215,7 +272,7 @@ class Transport:
     async def _send_once(
         self,
         request: HTTPRequest,
-        data: bytes | bytearray | memoryview | None,
+        data: Body | None,
         progress: ProgressReporter | None,
     ) -> HTTPResponse:
         url = request.url
@@ -269,7 +326,7 @@ class Transport:
     def _body(
         request: HTTPRequest,
         form: str | None,
-        data: bytes | bytearray | memoryview | None,
+        data: Body | None,
         progress: ProgressReporter | None,
     ) -> Any:
         if form is not None:
@@ -277,7 +334,7 @@ class Transport:
         if request.json is not None:
             return payload.JsonPayload(request.json)
         if request.raw is not None:
-            return ChunkPayload(data or b"", content_type=request.raw, progress=progress)
+            return _data_payload(data, request.raw, None, progress)
         if not request.is_multipart:
             return None
         writer = aiohttp.MultipartWriter("form-data")
@@ -285,17 +342,27 @@ class Transport:
             part = writer.append(value)
             part.set_content_disposition("form-data", name=name)
         if request.file is not None:
-            part_payload = ChunkPayload(
-                data or b"",
-                content_type=request.file.content_type,
-                filename=request.file.filename,
-                progress=progress,
+            part_payload = _data_payload(
+                data, request.file.content_type, request.file.filename, progress
             )
             part_payload.set_content_disposition(
                 "form-data", name=request.file.name, filename=request.file.filename
             )
             writer.append_payload(part_payload)
         return writer
+
+
+def _data_payload(
+    data: Body | None,
+    content_type: str,
+    filename: str | None,
+    progress: ProgressReporter | None,
+) -> payload.Payload:
+    if isinstance(data, MediaSource):
+        return SourcePayload(data, content_type=content_type, filename=filename, progress=progress)
+    return ChunkPayload(
+        data or b"", content_type=content_type, filename=filename, progress=progress
+    )
 
 
 def _as_get(request: HTTPRequest) -> HTTPRequest:

@@ -58,25 +58,20 @@ def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
 
 
 class SimpleUploader:
-    """One multipart request carrying the whole media (the services cap it at 5 MiB)."""
+    """One multipart request carrying the whole media, streamed from the source."""
 
     def __init__(self, transport: Transport, protocol: ChunkedUploadProtocol) -> None:
         self.transport = transport
         self.protocol = protocol
 
     async def upload(self, job: UploadJob) -> Media:
-        data = await job.source.read(job.size)
-        if len(data) != job.size:
-            raise MediaSourceError(
-                f"{job.source.describe()} ended after {len(data)} of {job.size} bytes"
-            )
         request = self.protocol.simple_upload(
             filename=job.filename,
             media_type=job.media_type,
             media_category=job.media_category,
             additional_owners=job.additional_owners,
         )
-        response = await self.transport.send(request, data, progress=job.progress)
+        response = await self.transport.send(request, job.source, progress=job.progress)
         return self.protocol.read_media(response)
 
 
