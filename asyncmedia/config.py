@@ -36,7 +36,13 @@ class UploadConfig:
     :param request_timeout: seconds for one request (connect + send + answer).
     :param processing_timeout: overall seconds to wait for server-side processing.
     :param max_status_interval: cap for one STATUS sleep, whatever ``check_after_secs`` says.
-    :param max_download_size: cap for media downloaded from a URL (bytes).
+    :param max_download_size: cap for media downloaded from a URL (bytes), enforced from
+        ``Content-Length`` and again while streaming.
+    :param block_private_networks: refuse media URLs whose host resolves to a loopback,
+        private or link-local address, on every redirect hop (for servers that upload URLs
+        their users supply; see :mod:`asyncmedia.netguard`).
+    :param resume_dir: where chunked uploads with ``resume=True`` keep their journals
+        (default: ``$XDG_CACHE_HOME/asyncmedia/resume`` or ``~/.cache/asyncmedia/resume``).
     """
 
     chunk_size: int = 4 * MIB
@@ -50,6 +56,8 @@ class UploadConfig:
     processing_timeout: float = 600.0
     max_status_interval: float = 60.0
     max_download_size: int = 512 * MIB + 1
+    block_private_networks: bool = False
+    resume_dir: str | None = None
 
     def __post_init__(self) -> None:
         if not 1024 <= self.chunk_size <= MAX_CHUNK_SIZE:

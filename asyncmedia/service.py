@@ -106,7 +106,11 @@ class ServiceClient:
             connector = aiohttp.TCPConnector(
                 ssl=self._verify_ssl, limit=self.config.max_concurrent_requests
             )
-            self._session = aiohttp.ClientSession(connector=connector)
+            # No cookie jar: upload APIs need none, and cookies a service set must never ride
+            # along to the hosts media URLs point at.
+            self._session = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar()
+            )
         return self._session
 
     @property
@@ -150,6 +154,7 @@ class ServiceClient:
             max_download_size=self.config.max_download_size,
             size=size,
             filename=filename,
+            block_private_networks=self.config.block_private_networks,
         )
 
     @asynccontextmanager

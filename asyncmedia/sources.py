@@ -43,6 +43,7 @@ from aiofiles.threadpool.text import AsyncTextIndirectIOWrapper, AsyncTextIOWrap
 from aiohttp import hdrs, web
 
 from .errors import MediaSourceError, MediaTooLarge
+from .netguard import check_public_url
 from .sniff import SNIFF_BYTES, extension_for, sniff_media_type
 
 __all__ = [
@@ -998,6 +999,7 @@ async def _fetch(
     max_download_size: int,
     size: int | None,
     filename: str | None,
+    block_private_networks: bool = False,
 ) -> ResponseSource:
     masked = _mask_url(url)
     if session is None:
@@ -1005,7 +1007,10 @@ async def _fetch(
             f"downloading URL {masked} needs an aiohttp.ClientSession: pass session="
         )
     try:
-        response = await session.get(url)
+        if block_private_networks:
+            response = await _get_public(session, url)
+        else:
+            response = await session.get(url)
     except aiohttp.ClientError as exc:
         raise MediaSourceError(f"cannot download URL {masked}: {exc}") from exc
     except TimeoutError as exc:
@@ -1024,6 +1029,21 @@ async def _fetch(
         raise
 
 
+async def _get_public(session: aiohttp.ClientSession, url: yarl.URL) -> aiohttp.ClientResponse:
+    """GET ``url`` following redirects by hand, checking every hop is a public address."""
+    for _ in range(10):
+        await check_public_url(url)
+        response = await session.get(url, allow_redirects=False)
+        location = response.headers.get("Location")
+        if response.status not in (301, 302, 303, 307, 308) or not location:
+            return response
+        response.release()
+        url = url.join(yarl.URL(location))
+        if url.scheme not in ("http", "https"):
+            raise MediaSourceError(f"refusing redirect to a {url.scheme}: URL")
+    raise MediaSourceError(f"too many redirects downloading {_mask_url(url)}")
+
+
 async def _dispatch(
     obj: object,
     *,
@@ -1031,6 +1051,7 @@ async def _dispatch(
     max_download_size: int,
     size: int | None,
     filename: str | None,
+    block_private_networks: bool = False,
 ) -> MediaSource:
     """Build the source for ``obj`` (maybe of unknown size; the caller spools)."""
     cap = max_download_size
@@ -1039,7 +1060,14 @@ async def _dispatch(
     if isinstance(obj, str | yarl.URL):
         url = _http_url(obj)
         if url is not None:
-            return await _fetch(url, session, max_download_size=cap, size=size, filename=filename)
+            return await _fetch(
+                url,
+                session,
+                max_download_size=cap,
+                size=size,
+                filename=filename,
+                block_private_networks=block_private_networks,
+            )
     if isinstance(obj, str | os.PathLike):
         path = os.fspath(obj)
         if isinstance(path, bytes):
@@ -1078,6 +1106,7 @@ async def open_source(
     size: int | None = None,
     filename: str | None = None,
     spool_dir: str | None = None,
+    block_private_networks: bool = False,
 ) -> MediaSource:
     """Open ``obj`` as a :class:`MediaSource` with a known, non-zero ``size``.
 
@@ -1096,6 +1125,9 @@ async def open_source(
 
     The result must be closed (``async with``); it closes only what it opened.  If this
     function fails or is cancelled, whatever it opened is closed again.
+
+    ``block_private_networks`` refuses URLs (and redirect hops) whose host resolves to a
+    loopback, private or link-local address (see :mod:`asyncmedia.netguard`).
     """
     if size is not None and size < 0:
         raise MediaSourceError(f"size must be >= 0, got {size}")
@@ -1107,6 +1139,7 @@ async def open_source(
         max_download_size=max_download_size,
         size=size,
         filename=filename,
+        block_private_networks=block_private_networks,
     )
     try:
         if source.size is None:

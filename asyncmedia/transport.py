@@ -51,6 +51,7 @@ WRITE_SLICE = 256 * 1024
 MAX_RESPONSE_BODY = 16 * 1024 * 1024
 MAX_REDIRECTS = 5
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class ProgressReporter:
@@ -275,9 +276,18 @@ class Transport:
         data: Body | None,
         progress: ProgressReporter | None,
     ) -> HTTPResponse:
+        """One attempt, following redirects by hand.
+
+        Credentials are added only while the URL has the configured service's origin: a
+        redirect elsewhere is followed without ``Authorization``.  A body that cannot be
+        replayed (a one-pass source) is not sent twice: such a redirect is returned as is.
+        """
         url = request.url
         method = request.method
-        for _ in range(MAX_REDIRECTS + 1):
+        start = data.position if isinstance(data, MediaSource) else 0
+        for hop in range(MAX_REDIRECTS + 1):
+            if hop and isinstance(data, MediaSource):
+                await data.seek(start)
             headers = dict(request.headers)
             form = urlencode(request.form) if request.form is not None else None
             body = self._body(request, form, data, progress)
@@ -286,6 +296,7 @@ class Transport:
             if request.signed and _same_origin(url, request.url):
                 headers.update(self.signer.sign(method, url, form=form))
             timeout = aiohttp.ClientTimeout(total=self.config.request_timeout)
+            sent_before = progress.sent if progress else 0
             async with (
                 self.limiter,
                 self.session.request(
@@ -297,19 +308,20 @@ class Transport:
                     timeout=timeout,
                 ) as resp,
             ):
-                if resp.status in (301, 302, 303, 307, 308) and hdrs.LOCATION in resp.headers:
-                    target = url.join(URL(resp.headers[hdrs.LOCATION]))
-                    replayable = data is None or resp.status == 303
-                    if not replayable:
-                        raw = await self._read_body(resp)
-                        return HTTPResponse(resp.status, resp.reason or "", resp.headers, raw, url)
-                    log.info("following redirect to %s", target.with_query(None))
-                    if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
-                        method, data, request = "GET", None, _as_get(request)
-                    url = target
-                    continue
-                raw = await self._read_body(resp)
-                return HTTPResponse(resp.status, resp.reason or "", resp.headers, raw, url)
+                location = resp.headers.get(hdrs.LOCATION)
+                replayable = not isinstance(data, MediaSource) or data.seekable
+                if resp.status not in _REDIRECTS or not location or not replayable:
+                    raw = await self._read_body(resp)
+                    return HTTPResponse(resp.status, resp.reason or "", resp.headers, raw, url)
+            target = url.join(URL(location))
+            if target.scheme not in ("http", "https"):
+                raise TransportError(f"refusing redirect to {target.scheme}: URL")
+            if progress:
+                await progress.advance(sent_before - progress.sent)
+            log.info("following %d redirect to %s", resp.status, target.with_query(None))
+            if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
+                method, data, request = "GET", None, _as_get(request)
+            url = target
         raise TransportError(f"too many redirects from {request.url.with_query(None)}")
 
     @staticmethod

@@ -91,8 +91,9 @@ class TwitterV1Protocol:
             form.append(("media_category", media_category))
         if additional_owners:
             form.append(("additional_owners", ",".join(additional_owners)))
-        # INIT is not retried on a lost answer: a second INIT would orphan the first media id.
-        return HTTPRequest("POST", self.media_upload_url, form=tuple(form))
+        # Retrying INIT is safe for the upload: at worst the lost first answer leaves an unused
+        # media id behind, which the service expires (expires_after_secs).
+        return HTTPRequest("POST", self.media_upload_url, form=tuple(form), retry_safe=True)
 
     def append(self, media_id: str, segment_index: int, filename: str) -> HTTPRequest:
         return HTTPRequest(

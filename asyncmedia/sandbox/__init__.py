@@ -22,11 +22,12 @@ from .oauth import (
     OAuthVerificationError,
     verify_oauth1,
 )
-from .server import RequestRecord, Sandbox, SandboxService, random_credentials
+from .server import Fault, RequestRecord, Sandbox, SandboxService, random_credentials
 from .twitter_v1 import TwitterV1Service, UploadRecord
 
 __all__ = [
     "AuthenticationFailed",
+    "Fault",
     "MissingAuthorization",
     "NonceRegistry",
     "OAuthVerificationError",

@@ -15,6 +15,7 @@ sent.  Fault injection (429s, 5xx, dropped connections) will hook into
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import string
@@ -36,6 +37,7 @@ _log = logging.getLogger(__name__)
 
 __all__ = [
     "CONTEXT_KEY",
+    "Fault",
     "HeaderDict",
     "RateLimitBook",
     "RequestContext",
@@ -111,6 +113,59 @@ class SandboxService(Protocol):
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register routes on ``app``; keep ``sandbox`` to read knobs and credentials."""
+
+
+@dataclass
+class Fault:
+    """One injected fault, for testing how a client copes (see :meth:`Sandbox.inject`).
+
+    A fault *matches* requests by service ``command`` (``"SIMPLE"``, ``"INIT"``, ``"APPEND"``,
+    ``"FINALIZE"``, ``"STATUS"``, ``"METADATA"``, or a service's own names) and/or by ``path``
+    prefix; ``None`` matches anything.  It strikes on the ``nth`` matching request (1-based)
+    and on the ``times - 1`` matching requests after it, then stays inert.
+
+    What it does when it strikes, in this order:
+
+    ``delay``
+        sleep this many seconds first (a slow service; with nothing else set the request is
+        then served normally);
+    ``drop``
+        close the connection without answering (the client sees a disconnect);
+    ``redirect_to``
+        answer ``307`` with this ``Location`` (credentials must not follow it off-host);
+    ``status``
+        answer this status with a Twitter-shaped error body (``body`` overrides it); for
+        429 the ``x-rate-limit-reset`` header is now + ``reset_in`` seconds.
+
+    Faults matched by command strike *after* the service has parsed and authenticated the
+    request but *before* it acts on it, so a failed APPEND stores nothing.
+    """
+
+    command: str | None = None
+    path: str | None = None
+    nth: int = 1
+    times: int = 1
+    delay: float = 0.0
+    drop: bool = False
+    redirect_to: str | None = None
+    status: int | None = None
+    reset_in: float = 1.0
+    body: dict[str, Any] | None = None
+    seen: int = 0
+    struck: int = 0
+
+    def matches(self, path: str, command: str | None) -> bool:
+        if self.command is not None and self.command != command:
+            return False
+        return self.path is None or path.startswith(self.path)
+
+    def due(self) -> bool:
+        """Count one matching request; True if this one is struck."""
+        self.seen += 1
+        if self.nth <= self.seen < self.nth + self.times:
+            self.struck += 1
+            return True
+        return False
 
 
 class RateLimitBook:
@@ -250,6 +305,7 @@ class Sandbox:
         self.nonces = NonceRegistry()
         self.rate_limits = RateLimitBook(clock=clock)
         self.requests: list[RequestRecord] = []
+        self.faults: list[Fault] = []
         self.services: list[SandboxService] = (
             list(services) if services is not None else [TwitterV1Service()]
         )
@@ -323,14 +379,50 @@ class Sandbox:
     ) -> None:
         await self.close()
 
+    # --- fault injection ---
+
+    def inject(self, *faults: Fault) -> None:
+        """Add faults; each strikes deterministically (see :class:`Fault`).
+
+        >>> sb.inject(Fault(command="APPEND", nth=2, status=503))   # doctest: +SKIP
+        >>> sb.inject(Fault(command="INIT", status=429, reset_in=2))   # doctest: +SKIP
+        """
+        self.faults.extend(faults)
+
+    def clear_faults(self) -> None:
+        """Remove every injected fault."""
+        self.faults.clear()
+
+    async def strike(self, request: web.Request, command: str | None) -> web.Response | None:
+        """Apply the first due fault matching ``request``/``command``; services call this
+        once they know the command, before acting.  ``None`` means serve normally."""
+        for fault in self.faults:
+            if not fault.matches(request.path, command) or not fault.due():
+                continue
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault.drop:
+                if request.transport is not None:
+                    request.transport.abort()
+                return web.Response(status=500)
+            if fault.redirect_to:
+                return web.Response(status=307, headers={"Location": fault.redirect_to})
+            if fault.status:
+                return _fault_response(request, fault, self.clock())
+            return None
+        return None
+
     # --- request pipeline ---
 
     async def _intercept(self, request: web.Request) -> web.StreamResponse | None:
-        """Hook run before every handler; a response returned here short-circuits it.
-
-        Empty for now: fault injection (429, 5xx, stalls) belongs here.
-        """
-        return None
+        """Hook run before every handler: faults matched by path alone strike here."""
+        if not any(f.command is None for f in self.faults):
+            return None
+        saved, self.faults = self.faults, [f for f in self.faults if f.command is None]
+        try:
+            return await self.strike(request, None)
+        finally:
+            self.faults = saved
 
     @web.middleware
     async def _middleware(
@@ -359,7 +451,8 @@ class Sandbox:
         while await request.content.readany():
             pass
         bucket, limit = context.rate_limit or (f"path:{request.path}", self.default_rate_limit)
-        response.headers.update(self.rate_limits.take(bucket, limit))
+        for name, value in self.rate_limits.take(bucket, limit).items():
+            response.headers.setdefault(name, value)
         self.requests.append(
             RequestRecord(
                 method=request.method,
@@ -373,6 +466,28 @@ class Sandbox:
             )
         )
         return response
+
+
+def _fault_response(request: web.Request, fault: Fault, now: float) -> web.Response:
+    import json
+
+    status = fault.status or 500
+    headers = {"Content-Type": "application/json;charset=utf-8"}
+    if fault.body is not None:
+        body = fault.body
+    elif status == 429:
+        body = {"errors": [{"code": 88, "message": "Rate limit exceeded"}]}
+    elif status == 503:
+        body = {"errors": [{"code": 130, "message": "Over capacity"}]}
+    elif status >= 500:
+        body = {"errors": [{"code": 131, "message": "Internal error"}]}
+    else:
+        body = {"request": request.path, "error": f"Injected fault {status}."}
+    response = web.Response(status=status, body=json.dumps(body).encode(), headers=headers)
+    if status == 429:
+        response.headers["x-rate-limit-reset"] = str(int(now + fault.reset_in + 0.999))
+        response.headers["x-rate-limit-remaining"] = "0"
+    return response
 
 
 def _plain_error(request: web.Request, exc: web.HTTPException) -> web.Response:

@@ -518,6 +518,9 @@ class TwitterV1Service:
             if command in RATE_LIMITS:
                 context.rate_limit = (f"twitter_v1:{command}", RATE_LIMITS[command])
             self._authenticate(request, params.form_body, context)
+            fault = await self.sandbox.strike(request, command or "SIMPLE")
+            if fault is not None:
+                return fault
             if command is None:
                 return self._simple_upload(request, params)
             if command == "STATUS":
@@ -543,6 +546,9 @@ class TwitterV1Service:
         context.rate_limit = ("twitter_v1:STATUS", RATE_LIMITS["STATUS"])
         try:
             self._authenticate(request, None, context)
+            fault = await self.sandbox.strike(request, "STATUS")
+            if fault is not None:
+                return fault
             if command in ("INIT", "APPEND", "FINALIZE"):
                 raise _shape_b(request, f"{command} must be sent with POST.", status=405)
             if command != "STATUS":
@@ -742,6 +748,9 @@ class TwitterV1Service:
         try:
             form_body = await request.text() if request.content_type == _FORM else None
             self._authenticate(request, form_body, context)
+            fault = await self.sandbox.strike(request, "METADATA")
+            if fault is not None:
+                return fault
             if request.content_type not in ("application/json", "text/plain"):
                 raise _shape_a(400, 44, "Body must be JSON (application/json).")
             try:

@@ -47,7 +47,7 @@ def test_init_is_urlencoded_and_finalize_too() -> None:
         ("media_type", "video/mp4"),
         ("media_category", "tweet_video"),
     )
-    assert not init.is_multipart and not init.retry_safe
+    assert not init.is_multipart and init.retry_safe
     assert PROTO.finalize("5").form == (("command", "FINALIZE"), ("media_id", "5"))
 
 
