@@ -11,6 +11,7 @@ Signers hold secrets, so their ``repr`` masks them.  This module does no I/O.
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Callable
 from typing import Protocol, TypedDict
 
@@ -28,6 +29,22 @@ __all__ = [
 ]
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+class _DropSigningDetails(logging.Filter):
+    """Drop oauthlib's DEBUG records of parameters, base strings and signatures.
+
+    oauthlib logs the access token and each request's signature at DEBUG; with this filter,
+    turning on DEBUG logging for an application never writes credentials to its logs.
+    """
+
+    PREFIXES = ("Collected params", "Normalized params", "Normalized URI", "Signing", "Signature")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith(self.PREFIXES))
+
+
+logging.getLogger("oauthlib.oauth1.rfc5849").addFilter(_DropSigningDetails())
 
 
 class OAuth1Credentials(TypedDict):

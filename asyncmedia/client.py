@@ -22,6 +22,7 @@ from .config import MAX_CHUNK_SIZE, UploadConfig
 from .media import Media
 from .protocols import media_rules
 from .protocols.twitter_v1 import TwitterV1Protocol
+from .resume import JournalStore, journal_key
 from .service import PreparedMedia, ServiceClient
 from .transport import ProgressCallback, ProgressReporter
 from .uploaders import ChunkedUploader, SimpleUploader, UploadJob
@@ -79,6 +80,7 @@ class MediaClient(ServiceClient):
         )
         self.protocol = TwitterV1Protocol(upload_url, api_url)
         self._consumer_key = consumer_key
+        self._account = journal_key(consumer_key, access_token)
 
     def __repr__(self) -> str:
         return (
@@ -99,6 +101,7 @@ class MediaClient(ServiceClient):
         progress: ProgressCallback | None = None,
         size: int | None = None,
         filename: str | None = None,
+        resume: bool = False,
     ) -> Media:
         """Upload ``source`` and return the :class:`Media` once it is ready to use.
 
@@ -110,6 +113,11 @@ class MediaClient(ServiceClient):
         ``chunked=None`` picks the chunked uploader for video, for media over 5 MiB and for
         media of unknown size, the simple one otherwise.  ``progress(sent, total)`` is called
         (sync or async) as bytes go out; it may go backwards when a part has to be re-sent.
+
+        ``resume=True`` keeps a journal of a chunked upload (in ``config.resume_dir``) so that,
+        if it is interrupted, the same call later — from any client with the same credentials —
+        continues it without resending acknowledged parts, while the media id is alive.  Only
+        seekable sources (paths, seekable files, bytes) can resume; others start over.
         """
         media_rules.check_alt_text(alt_text)
         if chunk_size is not None and not 1024 <= chunk_size <= MAX_CHUNK_SIZE:
@@ -128,6 +136,7 @@ class MediaClient(ServiceClient):
                 chunk_size=chunk_size or self.config.chunk_size,
                 owners=owners,
                 progress=progress,
+                resume=resume,
             )
         if alt_text is not None:
             await self.create_metadata(media.media_id_string, alt_text)
@@ -142,6 +151,7 @@ class MediaClient(ServiceClient):
         chunk_size: int,
         owners: tuple[str, ...],
         progress: ProgressCallback | None,
+        resume: bool = False,
     ) -> Media:
         kind, size = prepared.media_type, prepared.size
         use_chunked = media_rules.choose_chunked(kind, size, chunked)
@@ -174,7 +184,17 @@ class MediaClient(ServiceClient):
                 processing_timeout=self.config.processing_timeout,
                 max_status_interval=self.config.max_status_interval,
             )
-            media = await uploader.upload(job)
+            journals, key = None, None
+            if resume:
+                fingerprint = await prepared.source.fingerprint()
+                if fingerprint is None:
+                    log.warning("%s cannot resume (one-pass)", prepared.source.describe())
+                else:
+                    journals = JournalStore(self.config.resume_dir)
+                    key = journal_key(
+                        str(self.protocol.media_upload_url), self._account, fingerprint
+                    )
+            media = await uploader.upload(job, journals=journals, key=key)
         else:
             media = await SimpleUploader(self.transport, self.protocol).upload(job)
         return replace(media, media_type=kind)

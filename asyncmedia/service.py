@@ -111,6 +111,11 @@ class ServiceClient:
             self._session = aiohttp.ClientSession(
                 connector=connector, cookie_jar=aiohttp.DummyCookieJar()
             )
+            # aiohttp silently resends an idempotent request (GET STATUS) once when a kept-alive
+            # connection drops, with the *same* OAuth nonce, which services reject as a replay.
+            # Our transport retries itself, with a fresh signature, so turn that off.
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
         return self._session
 
     @property

@@ -28,6 +28,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import hashlib
 import inspect
 import io
 import os
@@ -64,6 +65,7 @@ __all__ = [
 DEFAULT_MAX_DOWNLOAD_SIZE = 512 * 1024 * 1024 + 1
 """Default cap on bytes taken from the network or any one-pass stream (512 MiB + 1)."""
 
+FINGERPRINT_BYTES = 64 * 1024
 SPOOL_CHUNK_SIZE = 1024 * 1024
 """Chunk size used when copying a stream of unknown size to the spool file."""
 
@@ -324,6 +326,25 @@ class MediaSource(abc.ABC):
         while self._pos < offset:
             if not await self.read(min(offset - self._pos, SPOOL_CHUNK_SIZE)):
                 break
+
+    async def fingerprint(self) -> str | None:
+        """A short digest identifying this media's content, or ``None`` if one-pass.
+
+        Size, name and the first and last 64 KiB: cheap, and enough to tell a resumed upload
+        is of the same file.  The position is left unchanged.
+        """
+        if not self.seekable or self.size is None:
+            return None
+        position = self._pos
+        digest = hashlib.sha256(f"{self.size}:{self.filename}:".encode())
+        try:
+            await self.seek(0)
+            digest.update(await self.read(FINGERPRINT_BYTES))
+            await self.seek(max(0, self.size - FINGERPRINT_BYTES))
+            digest.update(await self.read(FINGERPRINT_BYTES))
+        finally:
+            await self.seek(position)
+        return digest.hexdigest()
 
     async def rewind(self) -> None:
         """Go back to the start (``seek(0)``); only possible for seekable sources."""

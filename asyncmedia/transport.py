@@ -63,6 +63,7 @@ class ProgressReporter:
         self.sent = 0
 
     async def advance(self, nbytes: int) -> None:
+        """Count ``nbytes`` more (negative: bytes that must be sent again) and notify."""
         if not nbytes:
             return
         self.sent += nbytes
@@ -70,6 +71,27 @@ class ProgressReporter:
             result = self._callback(self.sent, self.total)
             if inspect.isawaitable(result):
                 await result
+
+    def attempt(self) -> AttemptProgress:
+        """A counter for one request attempt, so a failed attempt can take back its bytes."""
+        return AttemptProgress(self)
+
+
+class AttemptProgress:
+    """Forwards to a :class:`ProgressReporter` and remembers what this attempt added."""
+
+    def __init__(self, parent: ProgressReporter) -> None:
+        self._parent = parent
+        self.sent = 0
+
+    async def advance(self, nbytes: int) -> None:
+        self.sent += nbytes
+        await self._parent.advance(nbytes)
+
+    async def rollback(self) -> None:
+        """Report this attempt's bytes as not sent (concurrent attempts are unaffected)."""
+        sent, self.sent = self.sent, 0
+        await self._parent.advance(-sent)
 
 
 class SourcePayload(payload.Payload):
@@ -85,7 +107,7 @@ class SourcePayload(payload.Payload):
         *,
         content_type: str,
         filename: str | None = None,
-        progress: ProgressReporter | None = None,
+        progress: ProgressReporter | AttemptProgress | None = None,
     ) -> None:
         super().__init__(source, content_type=content_type, filename=filename)
         if source.size is None:
@@ -129,7 +151,7 @@ class ChunkPayload(payload.Payload):
         *,
         content_type: str,
         filename: str | None = None,
-        progress: ProgressReporter | None = None,
+        progress: ProgressReporter | AttemptProgress | None = None,
     ) -> None:
         view = memoryview(value).cast("B")
         super().__init__(view, content_type=content_type, filename=filename)
@@ -214,9 +236,9 @@ class Transport:
         replayable = not isinstance(data, MediaSource) or data.seekable
         start = data.position if isinstance(data, MediaSource) else 0
         while True:
-            sent_before = progress.sent if progress else 0
+            counted = progress.attempt() if progress else None
             try:
-                response = await self._send_once(request, data, progress)
+                response = await self._send_once(request, data, counted)
                 failure = None
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 response, failure = None, exc
@@ -225,8 +247,8 @@ class Transport:
             ):
                 return response
             # This attempt failed: its bytes have to go out again.
-            if progress:
-                await progress.advance(sent_before - progress.sent)
+            if counted:
+                await counted.rollback()
             if response is not None and response.status in (429, 420):
                 if not replayable:
                     raise error_from_response(response)
@@ -274,7 +296,7 @@ class Transport:
         self,
         request: HTTPRequest,
         data: Body | None,
-        progress: ProgressReporter | None,
+        progress: AttemptProgress | None,
     ) -> HTTPResponse:
         """One attempt, following redirects by hand.
 
@@ -296,7 +318,6 @@ class Transport:
             if request.signed and _same_origin(url, request.url):
                 headers.update(self.signer.sign(method, url, form=form))
             timeout = aiohttp.ClientTimeout(total=self.config.request_timeout)
-            sent_before = progress.sent if progress else 0
             async with (
                 self.limiter,
                 self.session.request(
@@ -317,7 +338,7 @@ class Transport:
             if target.scheme not in ("http", "https"):
                 raise TransportError(f"refusing redirect to {target.scheme}: URL")
             if progress:
-                await progress.advance(sent_before - progress.sent)
+                await progress.rollback()
             log.info("following %d redirect to %s", resp.status, target.with_query(None))
             if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
                 method, data, request = "GET", None, _as_get(request)
@@ -339,7 +360,7 @@ class Transport:
         request: HTTPRequest,
         form: str | None,
         data: Body | None,
-        progress: ProgressReporter | None,
+        progress: AttemptProgress | None,
     ) -> Any:
         if form is not None:
             return form.encode("ascii")
@@ -368,7 +389,7 @@ def _data_payload(
     data: Body | None,
     content_type: str,
     filename: str | None,
-    progress: ProgressReporter | None,
+    progress: AttemptProgress | None,
 ) -> payload.Payload:
     if isinstance(data, MediaSource):
         return SourcePayload(data, content_type=content_type, filename=filename, progress=progress)

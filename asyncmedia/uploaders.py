@@ -14,13 +14,19 @@ failure cancels the others, and FINALIZE is sent only after every APPEND succeed
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from .errors import AsyncMediaError, MediaSourceError, ProcessingTimeout
+from .errors import APIError, AsyncMediaError, MediaSourceError, ProcessingTimeout, RateLimitError
 from .media import Media
 from .protocols.media_rules import ChunkedUploadProtocol, processing_delay
+from .resume import JournalStore, UploadJournal
 from .sources import MediaSource
 from .transport import ProgressReporter, Transport
+
+log = logging.getLogger("asyncmedia")
 
 __all__ = ["ChunkedUploader", "SimpleUploader", "UploadJob", "first_error"]
 
@@ -93,31 +99,119 @@ class ChunkedUploader:
         self.processing_timeout = processing_timeout
         self.max_status_interval = max_status_interval
 
-    async def upload(self, job: UploadJob) -> Media:
-        media_id = await self.init(job)
-        await self.append_all(job, media_id)
+    async def upload(
+        self, job: UploadJob, *, journals: JournalStore | None = None, key: str | None = None
+    ) -> Media:
+        """Run the whole flow; with ``journals`` and ``key``, keep a resume journal."""
+        journal = await self._resumable_journal(job, journals, key)
+        if journal is not None and journal.acknowledged:
+            log.info(
+                "resuming media %s: %d of %d segments already acknowledged",
+                journal.media_id,
+                len(journal.acknowledged),
+                -(-job.size // job.chunk_size),
+            )
+            try:
+                return await self._finish(job, journal.media_id, journal, journals, key)
+            except APIError as exc:
+                if exc.status >= 500 or isinstance(exc, RateLimitError):
+                    raise
+                # The service no longer knows the media (expired, purged): start over once.
+                log.warning("cannot resume media %s (%s); starting over", journal.media_id, exc)
+                await job.source.seek(0)
+                await job.progress.advance(-job.progress.sent)
+        media_id, expires = await self.init(job)
+        if journals is not None and key is not None:
+            fingerprint = await job.source.fingerprint()
+            assert fingerprint is not None
+            journal = UploadJournal(
+                media_id=media_id,
+                total_bytes=job.size,
+                chunk_size=job.chunk_size,
+                media_type=job.media_type,
+                media_category=job.media_category,
+                fingerprint=fingerprint,
+                expires_at=time.time() + (expires or 3600),
+            )
+            await journals.save(key, journal)
+        else:
+            journal = None
+        return await self._finish(job, media_id, journal, journals, key)
+
+    async def _resumable_journal(
+        self, job: UploadJob, journals: JournalStore | None, key: str | None
+    ) -> UploadJournal | None:
+        if journals is None or key is None:
+            return None
+        journal = await journals.load(key)
+        if journal is None:
+            return None
+        fingerprint = await job.source.fingerprint()
+        if fingerprint is None or not journal.usable_for(
+            fingerprint=fingerprint, total_bytes=job.size, chunk_size=job.chunk_size
+        ):
+            await journals.delete(key)
+            return None
+        return journal
+
+    async def _finish(
+        self,
+        job: UploadJob,
+        media_id: str,
+        journal: UploadJournal | None,
+        journals: JournalStore | None,
+        key: str | None,
+    ) -> Media:
+        async def acknowledged(index: int) -> None:
+            if journal is not None and journals is not None and key is not None:
+                journal.acknowledged.add(index)
+                await journals.save(key, journal)
+
+        skip = frozenset(journal.acknowledged) if journal is not None else frozenset()
+        await self.append_all(job, media_id, skip=skip, on_ack=acknowledged)
         media = self.protocol.read_media(
             await self.transport.send(self.protocol.finalize(media_id))
         )
+        if journals is not None and key is not None:
+            await journals.delete(key)
         return await self.wait_for_processing(media)
 
-    async def init(self, job: UploadJob) -> str:
+    async def init(self, job: UploadJob) -> tuple[str, int | None]:
+        """Send INIT; return the media id and its lifetime in seconds (if the service says)."""
         request = self.protocol.init(
             total_bytes=job.size,
             media_type=job.media_type,
             media_category=job.media_category,
             additional_owners=job.additional_owners,
         )
-        return self.protocol.read_media(await self.transport.send(request)).media_id_string
+        media = self.protocol.read_media(await self.transport.send(request))
+        return media.media_id_string, media.expires_after_secs
 
-    async def append_all(self, job: UploadJob, media_id: str, *, start_segment: int = 0) -> None:
-        """Send every segment from ``start_segment`` on; the source must be positioned there."""
+    async def append_all(
+        self,
+        job: UploadJob,
+        media_id: str,
+        *,
+        skip: frozenset[int] = frozenset(),
+        on_ack: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
+        """Send every segment not in ``skip``, reading the source from the start.
+
+        Skipped segments are stepped over (seek) and counted as sent for progress.
+        """
         slots = asyncio.Semaphore(self.max_in_flight)
-        offset = start_segment * job.chunk_size
-        index = start_segment
+        offset = 0
+        index = 0
         try:
             async with asyncio.TaskGroup() as group:
                 while offset < job.size:
+                    if index in skip:
+                        step = min(job.chunk_size, job.size - offset)
+                        offset += step
+                        index += 1
+                        await job.source.seek(offset)
+                        await job.progress.advance(step)
+                        continue
                     await slots.acquire()
                     want = min(job.chunk_size, job.size - offset)
                     try:
@@ -131,19 +225,27 @@ class ChunkedUploader:
                             f"{job.source.describe()} ended after {offset + len(chunk)} of "
                             f"{job.size} bytes; it changed while being uploaded"
                         )
-                    group.create_task(self._append(job, media_id, index, chunk, slots))
+                    group.create_task(self._append(job, media_id, index, chunk, slots, on_ack))
                     offset += want
                     index += 1
         except BaseExceptionGroup as group_error:
             raise first_error(group_error) from None
 
     async def _append(
-        self, job: UploadJob, media_id: str, index: int, chunk: bytes, slots: asyncio.Semaphore
+        self,
+        job: UploadJob,
+        media_id: str,
+        index: int,
+        chunk: bytes,
+        slots: asyncio.Semaphore,
+        on_ack: Callable[[int], Awaitable[None]] | None,
     ) -> None:
         try:
             request = self.protocol.append(media_id, index, job.filename)
             response = await self.transport.send(request, chunk, progress=job.progress)
             self.protocol.check(response)
+            if on_ack is not None:
+                await on_ack(index)
         finally:
             slots.release()
 

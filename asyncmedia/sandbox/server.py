@@ -448,8 +448,11 @@ class Sandbox:
                     headers={"Content-Type": "application/json;charset=utf-8"},
                 )
         # Read what the handler left unread so the client always gets to see the answer.
-        while await request.content.readany():
-            pass
+        try:
+            while await request.content.readany():
+                pass
+        except ConnectionError:
+            pass  # the client went away (a dropped or timed-out request): still record it
         bucket, limit = context.rate_limit or (f"path:{request.path}", self.default_rate_limit)
         for name, value in self.rate_limits.take(bucket, limit).items():
             response.headers.setdefault(name, value)

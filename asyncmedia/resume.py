@@ -1,0 +1,123 @@
+"""Journals that let an interrupted chunked upload resume without resending acknowledged parts.
+
+One small JSON file per upload, named by a key derived from the service URL, the account and
+the source's fingerprint (never a secret in clear), holding: ``media_id``, ``total_bytes``,
+``chunk_size``, ``media_type``, ``media_category``, ``fingerprint``, the acknowledged segment
+indexes and ``expires_at`` (epoch seconds, from INIT's ``expires_after_secs``).  Writes are
+atomic (temporary file + ``os.replace``) and done in a worker thread.
+
+A journal is used only while its media id has not expired (with a minute of margin), and only
+when the fingerprint, size and chunk size match; otherwise the upload starts over.  Only
+seekable sources (paths, seekable files, bytes, spooled streams) can resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["JournalStore", "UploadJournal", "default_resume_dir", "journal_key"]
+
+EXPIRY_MARGIN = 60.0
+
+
+def default_resume_dir() -> Path:
+    """``$XDG_CACHE_HOME/asyncmedia/resume`` (or ``~/.cache/asyncmedia/resume``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    return Path(base) / "asyncmedia" / "resume"
+
+
+def journal_key(*parts: str) -> str:
+    """A file-name-safe key from identifying parts (hashed: account ids never stored)."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:40]
+
+
+@dataclass
+class UploadJournal:
+    """What is known about one chunked upload in progress."""
+
+    media_id: str
+    total_bytes: int
+    chunk_size: int
+    media_type: str
+    media_category: str | None
+    fingerprint: str
+    expires_at: float
+    acknowledged: set[int] = field(default_factory=set)
+
+    def usable_for(
+        self, *, fingerprint: str, total_bytes: int, chunk_size: int, now: float | None = None
+    ) -> bool:
+        """Whether this journal describes the same media and its id is still alive."""
+        now = time.time() if now is None else now
+        return (
+            self.fingerprint == fingerprint
+            and self.total_bytes == total_bytes
+            and self.chunk_size == chunk_size
+            and self.expires_at - EXPIRY_MARGIN > now
+        )
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = asdict(self)
+        data["acknowledged"] = sorted(self.acknowledged)
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> UploadJournal:
+        data = json.loads(text)
+        data["acknowledged"] = set(data.get("acknowledged", ()))
+        return cls(**data)
+
+
+class JournalStore:
+    """Journals kept as files in one directory (created on first write, mode 0700)."""
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        self.directory = Path(directory) if directory is not None else default_resume_dir()
+        self._lock = asyncio.Lock()
+
+    def _path(self, key: str) -> Path:
+        return self.directory / f"{key}.json"
+
+    async def load(self, key: str) -> UploadJournal | None:
+        """The journal stored under ``key``, or ``None`` (unreadable ones are dropped)."""
+
+        def read() -> UploadJournal | None:
+            try:
+                return UploadJournal.from_json(self._path(key).read_text())
+            except FileNotFoundError:
+                return None
+            except (ValueError, TypeError, KeyError, OSError):
+                self._path(key).unlink(missing_ok=True)
+                return None
+
+        return await asyncio.to_thread(read)
+
+    async def save(self, key: str, journal: UploadJournal) -> None:
+        """Write ``journal`` atomically (concurrent saves are serialised)."""
+        text = journal.to_json()
+
+        def write() -> None:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".journal-")
+            try:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(text)
+                os.replace(tmp, self._path(key))
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+
+        async with self._lock:
+            await asyncio.to_thread(write)
+
+    async def delete(self, key: str) -> None:
+        """Forget the journal under ``key`` (no error if there is none)."""
+        await asyncio.to_thread(self._path(key).unlink, True)

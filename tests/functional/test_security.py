@@ -1,0 +1,200 @@
+"""Security by default: TLS verified, secrets never in reprs or logs, private networks
+refusable, downloads carry nothing meant for the service."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import ssl
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from asyncmedia import (
+    APIError,
+    AuthenticationError,
+    MediaClient,
+    MediaSourceError,
+    TransportError,
+    UploadConfig,
+)
+from asyncmedia.netguard import is_public_address
+from asyncmedia.sandbox import Fault, Sandbox
+
+PNG = b"\x89PNG\r\n\x1a\n" + hashlib.sha256(b"sec").digest() * 300
+
+
+def secrets_of(sandbox: Sandbox) -> list[str]:
+    creds = sandbox.credentials
+    return [creds["consumer_secret"], creds["access_token_secret"], creds["access_token"]]
+
+
+async def test_reprs_and_logs_never_show_secrets(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sandbox.inject(
+        Fault(command="APPEND", status=503),
+        Fault(command="FINALIZE", status=401),
+    )
+    client = MediaClient(
+        **sandbox.credentials, upload_url=sandbox.url, api_url=sandbox.url, backoff=0.01
+    )
+    async with client:
+        with pytest.raises(AuthenticationError) as caught:
+            await client.upload_media(b"\x00\x00\x00\x18ftypisom" + b"\0" * 5000)
+    texts = [
+        repr(client),
+        str(client),
+        repr(client.signer),
+        repr(client.config),
+        repr(caught.value),
+        str(caught.value),
+        caplog.text,
+    ]
+    assert "retrying" in caplog.text  # the APPEND retry was logged ...
+    for secret in secrets_of(sandbox):
+        for text in texts:
+            assert secret not in text  # ... without any secret
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "192.168.0.1",
+        "172.16.5.4",
+        "169.254.169.254",
+        "::1",
+        "fe80::1",
+        "::ffff:127.0.0.1",
+        "0.0.0.0",
+        "100.64.0.1",
+    ],
+)
+def test_private_addresses_are_not_public(address: str) -> None:
+    assert not is_public_address(address)
+
+
+def test_public_addresses_are_public() -> None:
+    assert is_public_address("93.184.216.34")
+    assert is_public_address("2606:2800:220:1:248:1893:25c8:1946")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+async def test_block_private_networks(sandbox: Sandbox, host: str) -> None:
+    async with MediaClient(
+        **sandbox.credentials,
+        upload_url=sandbox.url,
+        api_url=sandbox.url,
+        block_private_networks=True,
+    ) as client:
+        with pytest.raises(MediaSourceError, match="private, loopback or link-local"):
+            await client.upload_media(f"http://{host}:9/cat.png")
+    assert sandbox.requests == []
+
+
+def test_tls_verification_is_on_by_default() -> None:
+    assert UploadConfig().block_private_networks is False  # opt-in, documented
+    client = MediaClient("ck", "cs", "at", "ats")
+    assert client._verify_ssl is True
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture
+async def tls_service(self_signed: tuple[Path, Path]) -> AsyncIterator[tuple[str, list[str]]]:
+    seen: list[str] = []
+
+    async def upload(request: web.Request) -> web.Response:
+        await request.read()
+        seen.append(request.path)
+        return web.json_response({"media_id": 5, "media_id_string": "5", "size": 1})
+
+    app = web.Application()
+    app.router.add_post("/1.1/media/upload.json", upload)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*self_signed)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    try:
+        yield f"https://127.0.0.1:{runner.addresses[0][1]}/1.1/", seen
+    finally:
+        await runner.cleanup()
+
+
+async def test_untrusted_certificate_is_refused(tls_service: tuple[str, list[str]]) -> None:
+    url, seen = tls_service
+    async with MediaClient("ck", "cs", "at", "ats", upload_url=url, retries=0) as client:
+        with pytest.raises(TransportError, match=r"(?i)certificate"):
+            await client.upload_media(PNG)
+    assert seen == []
+    async with MediaClient("ck", "cs", "at", "ats", upload_url=url, verify_ssl=False) as client:
+        media = await client.upload_media(PNG)
+    assert media.media_id == 5 and seen == ["/1.1/media/upload.json"]
+
+
+async def test_service_cookies_never_reach_media_hosts(sandbox: Sandbox) -> None:
+    seen: list[str | None] = []
+
+    async def media(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Cookie"))
+        return web.Response(body=PNG, content_type="image/png")
+
+    async def set_cookie(request: web.Request) -> web.Response:
+        resp = web.Response(status=400, text="{}")
+        resp.set_cookie("session", "service-secret")
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/cat.png", media)
+    app.router.add_post("/1.1/media/upload.json", set_cookie)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    try:
+        async with MediaClient("ck", "cs", "at", "ats", upload_url=base + "1.1/") as client:
+            with pytest.raises(APIError):
+                await client.upload_media(PNG)  # the "service" sets a cookie
+            with pytest.raises(APIError):
+                await client.upload_media(base + "cat.png")  # same host, another path
+    finally:
+        await runner.cleanup()
+    assert seen == [None]
