@@ -136,6 +136,11 @@ async def run_raw(args: argparse.Namespace, creds: dict[str, str]) -> dict[str, 
 
 
 def child_main(args: argparse.Namespace) -> None:
+    import aiohttp  # noqa: F401 - both contenders pay their imports before "before"
+    import oauthlib.oauth1  # noqa: F401
+
+    import asyncmedia  # noqa: F401
+
     creds = json.loads(args.creds)
     before = peak_rss_mib()
     runner = run_client if args.run == "client" else run_raw
