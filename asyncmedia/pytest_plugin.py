@@ -1,0 +1,64 @@
+"""pytest plugin: test your own bots against the sandbox, without a network.
+
+Installed with asyncmedia (entry point ``pytest11``), it gives two fixtures, both function
+scoped and requiring pytest-asyncio:
+
+``asyncmedia_sandbox``
+    a started :class:`asyncmedia.sandbox.Sandbox` on 127.0.0.1 (closed after the test);
+``asyncmedia_client``
+    a :class:`asyncmedia.MediaClient` connected to it (closed after the test).
+
+.. code-block:: python
+
+    async def test_my_bot_posts_a_picture(asyncmedia_client, asyncmedia_sandbox):
+        media = await my_bot.post_picture(asyncmedia_client)
+        assert asyncmedia_sandbox.uploads[media.media_id].media_type == "image/png"
+
+The fixtures are skipped with a clear message when pytest-asyncio is not installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from .client import MediaClient
+from .sandbox import Sandbox
+
+try:
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - exercised only without pytest-asyncio
+    pytest_asyncio = None  # type: ignore[assignment]
+
+__all__ = ["asyncmedia_client", "asyncmedia_sandbox"]
+
+
+def _async_fixture(func: Any) -> Any:
+    if pytest_asyncio is None:  # pragma: no cover
+
+        @pytest.fixture(name=func.__name__)
+        def missing() -> None:
+            pytest.skip("the asyncmedia fixtures need pytest-asyncio (pip install pytest-asyncio)")
+
+        return missing
+    return pytest_asyncio.fixture(func)
+
+
+@_async_fixture
+async def asyncmedia_sandbox() -> AsyncIterator[Sandbox]:
+    """A running sandbox emulating the upload services on 127.0.0.1."""
+    async with Sandbox() as sandbox:
+        yield sandbox
+
+
+@_async_fixture
+async def asyncmedia_client(asyncmedia_sandbox: Sandbox) -> AsyncIterator[MediaClient]:
+    """A :class:`MediaClient` whose upload and API URLs point at ``asyncmedia_sandbox``."""
+    async with MediaClient(
+        **asyncmedia_sandbox.credentials,
+        upload_url=asyncmedia_sandbox.url,
+        api_url=asyncmedia_sandbox.url,
+    ) as client:
+        yield client
