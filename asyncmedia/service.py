@@ -96,6 +96,9 @@ class ServiceClient:
         self._closed = False
         self._limiter = asyncio.Semaphore(self.config.max_concurrent_requests)
         self._transport: Transport | None = None
+        #: The embedded :class:`~asyncmedia.sandbox.Sandbox` this client talks to, when it was
+        #: made by :mod:`asyncmedia.environment` without credentials; otherwise ``None``.
+        self.sandbox: Any = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
