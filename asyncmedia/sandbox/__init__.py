@@ -23,6 +23,7 @@ from .oauth import (
     verify_oauth1,
 )
 from .server import Fault, RequestRecord, Sandbox, SandboxService, random_credentials
+from .threaded import ThreadedSandbox
 from .twitter_v1 import TwitterV1Service, UploadRecord
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "RequestRecord",
     "Sandbox",
     "SandboxService",
+    "ThreadedSandbox",
     "TwitterV1Service",
     "UploadRecord",
     "random_credentials",
