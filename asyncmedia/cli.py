@@ -204,9 +204,9 @@ def _twitter_options(args: argparse.Namespace) -> dict[str, Any]:
 
 async def _upload_x2(args: argparse.Namespace) -> dict[str, Any]:
     bearer = os.environ.get(X_BEARER_ENV, "")
-    credentials = _env_credentials()
-    if bearer and credentials is not None:
+    if bearer and any(os.environ.get(env) for env in ENV_KEYS.values()):
         raise ValueError(f"set either {X_BEARER_ENV} or the four OAuth 1.0a keys, not both")
+    credentials = None if bearer else _env_credentials()
     extra = {"upload_url": args.upload_url} if args.upload_url else {}
     if bearer:
         async with MediaClient(bearer_token=bearer, api_version=2, **extra) as client:
