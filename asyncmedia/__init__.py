@@ -1,8 +1,11 @@
 """asyncmedia: upload images, GIFs and video from asyncio code.
 
->>> from asyncmedia import MediaClient                   # doctest: +SKIP
->>> async with MediaClient(ck, cs, at, ats) as client:   # doctest: +SKIP
+>>> from asyncmedia import MediaClient                                  # doctest: +SKIP
+>>> async with MediaClient(ck, cs, at, ats, api_version=2) as client:   # doctest: +SKIP
 ...     media = await client.upload_media("cat.png", alt_text="A cat on a sofa")
+
+Also :class:`MastodonClient` (``upload_media`` → :class:`MastodonMedia`) and
+:class:`BlueskyClient` (``upload_blob`` → :class:`Blob`).
 
 The public API is re-exported here; see :mod:`asyncmedia.errors` for the exception tree and
 :mod:`asyncmedia.sandbox` for the local emulator used by tests, the CLI and the demo.
@@ -22,11 +25,14 @@ from .errors import (
     ProcessingError,
     ProcessingTimeout,
     RateLimitError,
+    RejectedMediaSize,
+    RejectedMediaType,
     ServiceUnavailable,
     TransportError,
     UnsupportedMediaType,
 )
-from .media import Media
+from .media import Blob, MastodonMedia, Media
+from .services import BlueskyClient, MastodonClient
 from .sources import MediaSource, open_source
 
 try:
@@ -40,6 +46,10 @@ __all__ = [
     "AuthenticationError",
     "BasicAuth",
     "BearerToken",
+    "Blob",
+    "BlueskyClient",
+    "MastodonClient",
+    "MastodonMedia",
     "Media",
     "MediaClient",
     "MediaSource",
@@ -51,6 +61,8 @@ __all__ = [
     "ProcessingError",
     "ProcessingTimeout",
     "RateLimitError",
+    "RejectedMediaSize",
+    "RejectedMediaType",
     "ServiceUnavailable",
     "Signer",
     "TransportError",

@@ -1,4 +1,4 @@
-"""``MediaClient``: the front door for Twitter/X media uploads.
+"""``MediaClient``: the front door for Twitter/X media uploads (API v1.1 and v2).
 
 It owns the session lifecycle (a caller's ``aiohttp.ClientSession`` is used and never closed;
 otherwise one is opened lazily and closed by :meth:`MediaClient.close`), turns the ``source``
@@ -17,11 +17,12 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from .auth import OAuth1, Signer, mask
+from .auth import BearerToken, OAuth1, Signer, mask
 from .config import MAX_CHUNK_SIZE, UploadConfig
 from .media import Media
 from .protocols import media_rules
 from .protocols.twitter_v1 import TwitterV1Protocol
+from .protocols.twitter_v2 import DEFAULT_V2_URL, SIMPLE_CATEGORIES, TwitterV2Protocol
 from .resume import JournalStore, journal_key
 from .service import PreparedMedia, ServiceClient
 from .transport import ProgressCallback, ProgressReporter
@@ -36,34 +37,52 @@ DEFAULT_API_URL = "https://api.twitter.com/1.1/"
 
 
 class MediaClient(ServiceClient):
-    """Upload media to Twitter/X with OAuth 1.0a user credentials.
+    """Upload media to Twitter/X: API v1.1 (the default) or API v2 (``api_version=2``).
 
     >>> async def main():                                     # doctest: +SKIP
-    ...     async with MediaClient(ck, cs, at, ats) as client:
+    ...     async with MediaClient(ck, cs, at, ats, api_version=2) as client:
     ...         media = await client.upload_media("cat.png", alt_text="A cat on a sofa")
-    ...         print(media.media_id)
+    ...         print(media.media_id, media.media_key)
 
-    :param upload_url: root of the media upload API (``media/upload.json`` and
-        ``media/metadata/create.json`` are joined onto it).
+    X reports the v1.1 upload endpoints as retired; new code should pass ``api_version=2``.
+
+    Credentials: the four OAuth 1.0a user-context keys (v1.1 and v2), or with
+    ``api_version=2`` an OAuth 2.0 *user* access token (scope ``media.write``) as
+    ``bearer_token=…``, sent as ``Authorization: Bearer``.  App-only bearer tokens are not
+    accepted by X for media upload.
+
+    :param api_version: ``1`` (``upload.twitter.com/1.1``) or ``2`` (``api.x.com/2``).
+    :param bearer_token: OAuth 2.0 user access token; only with ``api_version=2``.
+    :param upload_url: root of the media upload API: for v1.1 ``media/upload.json`` and
+        ``media/metadata/create.json`` are joined onto it (default
+        ``https://upload.twitter.com/1.1/``); for v2 ``media/upload…`` and ``media/metadata``
+        (default ``https://api.x.com/2/``).
     :param api_url: root of the other v1.1 endpoints (``statuses/update_with_media.json``).
     :param session: an ``aiohttp.ClientSession`` to use; the client never closes it.
     :param config: an :class:`~asyncmedia.config.UploadConfig`; keyword arguments named like its
         fields (``chunk_size=…``, ``max_in_flight=…``) override single fields.
     :param verify_ssl: TLS certificate verification (on by default; turn it off only for a
         test server you control, and only when you pass no session of your own).
-    :param signer: replace the OAuth 1.0a signer (e.g. a deterministic one in tests).
+    :param signer: replace the signer (e.g. a deterministic OAuth 1.0a one in tests); the
+        credentials may then be left out.
+    :raises ValueError: no credentials, incomplete OAuth keys, both kinds at once, a bearer
+        token with ``api_version=1``, or an unknown ``api_version``.
 
     Session, config and transport handling are :class:`~asyncmedia.service.ServiceClient`'s.
     """
 
+    protocol: TwitterV1Protocol | TwitterV2Protocol
+
     def __init__(
         self,
-        consumer_key: str,
-        consumer_secret: str,
-        access_token: str,
-        access_token_secret: str,
+        consumer_key: str | None = None,
+        consumer_secret: str | None = None,
+        access_token: str | None = None,
+        access_token_secret: str | None = None,
         *,
-        upload_url: str | URL = DEFAULT_UPLOAD_URL,
+        bearer_token: str | None = None,
+        api_version: int = 1,
+        upload_url: str | URL | None = None,
         api_url: str | URL = DEFAULT_API_URL,
         session: aiohttp.ClientSession | None = None,
         config: UploadConfig | None = None,
@@ -71,21 +90,31 @@ class MediaClient(ServiceClient):
         signer: Signer | None = None,
         **config_overrides: Any,
     ) -> None:
+        if api_version not in (1, 2):
+            raise ValueError(f"api_version must be 1 or 2, got {api_version!r}")
+        keys = {
+            "consumer_key": consumer_key,
+            "consumer_secret": consumer_secret,
+            "access_token": access_token,
+            "access_token_secret": access_token_secret,
+        }
+        if signer is None:
+            signer = _signer_for(keys, bearer_token, api_version)
         super().__init__(
-            signer or OAuth1(consumer_key, consumer_secret, access_token, access_token_secret),
-            session=session,
-            config=config,
-            verify_ssl=verify_ssl,
-            **config_overrides,
+            signer, session=session, config=config, verify_ssl=verify_ssl, **config_overrides
         )
-        self.protocol = TwitterV1Protocol(upload_url, api_url)
+        self.api_version = api_version
+        if api_version == 2:
+            self.protocol = TwitterV2Protocol(upload_url or DEFAULT_V2_URL)
+        else:
+            self.protocol = TwitterV1Protocol(upload_url or DEFAULT_UPLOAD_URL, api_url)
         self._consumer_key = consumer_key
-        self._account = journal_key(consumer_key, access_token)
+        self._account = journal_key(consumer_key or "", access_token or bearer_token or "")
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(consumer_key={mask(self._consumer_key)}, "
-            f"upload_url={str(self.protocol.upload_url)!r})"
+            f"api_version={self.api_version}, upload_url={str(self.protocol.upload_url)!r})"
         )
 
     async def upload_media(
@@ -155,6 +184,15 @@ class MediaClient(ServiceClient):
     ) -> Media:
         kind, size = prepared.media_type, prepared.size
         use_chunked = media_rules.choose_chunked(kind, size, chunked)
+        if (
+            self.api_version == 2
+            and not use_chunked
+            and chunked is None
+            and media_category
+            and media_category not in SIMPLE_CATEGORIES
+        ):
+            # The v2 one-shot upload takes only tweet_image/dm_image/subtitles.
+            use_chunked = True
         category = media_category
         if use_chunked and not category:
             category = media_rules.default_category(kind)
@@ -191,16 +229,43 @@ class MediaClient(ServiceClient):
                     log.warning("%s cannot resume (one-pass)", prepared.source.describe())
                 else:
                     journals = JournalStore(self.config.resume_dir)
-                    key = journal_key(
-                        str(self.protocol.media_upload_url), self._account, fingerprint
-                    )
+                    key = journal_key(str(self.protocol.upload_url), self._account, fingerprint)
             media = await uploader.upload(job, journals=journals, key=key)
         else:
             media = await SimpleUploader(self.transport, self.protocol).upload(job)
         return replace(media, media_type=kind)
 
     async def create_metadata(self, media_id: str | int, alt_text: str) -> None:
-        """Attach alt text to uploaded media (``media/metadata/create.json``)."""
+        """Attach alt text to uploaded media (v1.1 ``media/metadata/create.json``, v2
+        ``media/metadata``)."""
         media_rules.check_alt_text(alt_text)
         response = await self.transport.send(self.protocol.metadata(str(media_id), alt_text))
         self.protocol.check(response)
+
+
+def _signer_for(keys: dict[str, str | None], bearer_token: str | None, api_version: int) -> Signer:
+    """OAuth 1.0a from the four keys, or a bearer token (v2 only); clear errors otherwise."""
+    given = [name for name, value in keys.items() if value]
+    if bearer_token:
+        if api_version != 2:
+            raise ValueError(
+                "bearer_token works with api_version=2 only; v1.1 media upload needs the four "
+                "OAuth 1.0a keys"
+            )
+        if given:
+            raise ValueError("pass either bearer_token or the four OAuth 1.0a keys, not both")
+        return BearerToken(bearer_token)
+    if not given:
+        raise ValueError(
+            "no credentials: pass consumer_key, consumer_secret, access_token and "
+            "access_token_secret (OAuth 1.0a), or bearer_token=... with api_version=2"
+        )
+    missing = [name for name, value in keys.items() if not value]
+    if missing:
+        raise ValueError(f"OAuth 1.0a needs all four keys; missing {', '.join(missing)}")
+    return OAuth1(
+        keys["consumer_key"] or "",
+        keys["consumer_secret"] or "",
+        keys["access_token"],
+        keys["access_token_secret"],
+    )

@@ -9,7 +9,9 @@
     ├── APIError                             the service answered with an error
     │   ├── AuthenticationError              401 / bad credentials
     │   ├── RateLimitError                   429 / 420, with ``reset``
-    │   └── ServiceUnavailable               maintenance / 503-style answers
+    │   ├── ServiceUnavailable               maintenance / 503-style answers
+    │   ├── RejectedMediaType                refused type (also UnsupportedMediaType)
+    │   └── RejectedMediaSize                refused size (also MediaTooLarge)
     ├── ProcessingError                      server-side processing ended ``failed``
     ├── ProcessingTimeout (TimeoutError)     processing did not finish in time
     └── TransportError (ConnectionError)     the connection failed (after retries)
@@ -32,6 +34,8 @@ __all__ = [
     "ProcessingError",
     "ProcessingTimeout",
     "RateLimitError",
+    "RejectedMediaSize",
+    "RejectedMediaType",
     "ServiceUnavailable",
     "TransportError",
     "UnsupportedMediaType",
@@ -127,6 +131,38 @@ class RateLimitError(APIError):
 
 class ServiceUnavailable(APIError):
     """The service is down for maintenance or over capacity; try again later."""
+
+
+class RejectedMediaType(APIError, UnsupportedMediaType):
+    """The service refused the media's type (e.g. Mastodon's 422 "File content type is invalid").
+
+    Both an :class:`APIError` (``status``, ``message`` — the server's words — ``body``) and an
+    :class:`UnsupportedMediaType`, so one ``except UnsupportedMediaType`` catches the refusal
+    whether it was decided client-side or by the service.
+    """
+
+
+class RejectedMediaSize(APIError, MediaTooLarge):
+    """The service refused the media's size (Mastodon 422/413, Bluesky ``BlobTooLarge``).
+
+    Both an :class:`APIError` and a :class:`MediaTooLarge`; ``size`` and ``limit`` are set when
+    known (usually only ``size``, the bytes sent).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        size: int | None = None,
+        limit: int | None = None,
+        code: int | str | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status, message, code=code, body=body, headers=headers)
+        self.size = size
+        self.limit = limit
 
 
 class ProcessingError(AsyncMediaError):

@@ -1,11 +1,11 @@
-"""Result types returned by uploads.  Plain data, no I/O."""
+"""Result types returned by uploads (Twitter/X, Mastodon, Bluesky).  Plain data, no I/O."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Media"]
+__all__ = ["Blob", "MastodonMedia", "Media"]
 
 
 @dataclass(frozen=True)
@@ -29,3 +29,53 @@ class Media:
 
     def __str__(self) -> str:
         return self.media_id_string
+
+
+@dataclass(frozen=True)
+class MastodonMedia:
+    """A Mastodon media attachment, ready to attach to a status (``media_ids[]``).
+
+    ``id`` is a string (Mastodon ids are strings on the wire); ``type`` is ``image``,
+    ``gifv``, ``video``, ``audio`` or ``unknown``; ``url`` is set once processing finished;
+    ``meta`` holds sizes and ``focus``; ``raw`` is the last MediaAttachment JSON received.
+    """
+
+    id: str
+    type: str
+    url: str | None
+    preview_url: str | None
+    description: str | None
+    meta: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __str__(self) -> str:
+        return self.id
+
+
+@dataclass(frozen=True)
+class Blob:
+    """A Bluesky (AT Protocol) blob reference, to embed in a record such as a post's images.
+
+    ``ref`` is the CID string (the ``$link``), ``mime_type`` and ``size`` as the PDS reported
+    them; ``raw`` is the ``blob`` object received.  :meth:`as_dict` gives the JSON form a
+    record embeds::
+
+        {"$type": "blob", "ref": {"$link": "bafkrei…"}, "mimeType": "image/png", "size": 1234}
+    """
+
+    ref: str
+    mime_type: str
+    size: int
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The blob as a record embeds it (AT Protocol ``blob`` type)."""
+        return {
+            "$type": "blob",
+            "ref": {"$link": self.ref},
+            "mimeType": self.mime_type,
+            "size": self.size,
+        }
+
+    def __str__(self) -> str:
+        return self.ref

@@ -9,7 +9,7 @@ multipart form field: spooled to a temporary file), and prints the proxy's peak 
 Note the sandbox runs inside the proxy process here, so its bounded buffers count too.
 """
 
-# ruff: noqa: ASYNC230, ASYNC240, E501 - a measuring script, not library code
+# ruff: noqa: ASYNC230, E501 - a measuring script, not library code
 
 from __future__ import annotations
 
@@ -60,8 +60,14 @@ async def main(sizes: list[int]) -> None:
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASYNCMEDIA_")}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "aiohttp_proxy.py", "--port", str(port), cwd=EXAMPLES, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "aiohttp_proxy.py",
+        "--port",
+        str(port),
+        cwd=EXAMPLES,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     assert proc.stdout is not None
     while b"Running on" not in await proc.stdout.readline():
@@ -75,14 +81,21 @@ async def main(sizes: list[int]) -> None:
                     path = Path(tmp) / f"clip-{mb}.mp4"
                     synthetic_mp4(path, mb * MIB)
                     headers = {"Content-Type": "video/mp4", "Content-Length": str(mb * MIB)}
-                    async with session.post(base + "upload/raw?name=clip.mp4", data=file_chunks(path), headers=headers) as r:
+                    async with session.post(
+                        base + "upload/raw?name=clip.mp4", data=file_chunks(path), headers=headers
+                    ) as r:
                         assert r.status == 200, await r.text()
-                    print(f"{mb:4d} MB raw body (streamed):   proxy peak RSS {vm(proc.pid, 'VmHWM'):6.1f} MiB")
-                    form = aiohttp.FormData()
-                    form.add_field("media", open(path, "rb"), filename="clip.mp4", content_type="video/mp4")
-                    async with session.post(base + "upload", data=form) as r:
-                        assert r.status == 200, await r.text()
-                    print(f"{mb:4d} MB form field (spooled):  proxy peak RSS {vm(proc.pid, 'VmHWM'):6.1f} MiB")
+                    print(
+                        f"{mb:4d} MB raw body (streamed):   proxy peak RSS {vm(proc.pid, 'VmHWM'):6.1f} MiB"
+                    )
+                    with open(path, "rb") as fh:
+                        form = aiohttp.FormData()
+                        form.add_field("media", fh, filename="clip.mp4", content_type="video/mp4")
+                        async with session.post(base + "upload", data=form) as r:
+                            assert r.status == 200, await r.text()
+                    print(
+                        f"{mb:4d} MB form field (spooled):  proxy peak RSS {vm(proc.pid, 'VmHWM'):6.1f} MiB"
+                    )
     finally:
         proc.send_signal(signal.SIGINT)
         await proc.wait()

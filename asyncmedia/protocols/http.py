@@ -20,6 +20,7 @@ from yarl import URL
 from ..errors import APIError, AuthenticationError, RateLimitError, ServiceUnavailable
 
 __all__ = [
+    "RESET_HEADERS",
     "FilePart",
     "HTTPRequest",
     "HTTPResponse",
@@ -129,21 +130,39 @@ def _first_error(body: Any) -> tuple[int | str | None, str | None]:
             if message is not None:
                 return code if isinstance(code, (int, str)) else None, str(message)
     error = body.get("error")
+    if isinstance(error, str) and isinstance(body.get("message"), str):
+        # XRPC (Bluesky): {"error": "BlobTooLarge", "message": "…"} — a name and a message.
+        return error, body["message"]
     if isinstance(error, str):
         return body.get("code") if isinstance(body.get("code"), int) else None, error
     if isinstance(error, dict) and error.get("message"):
         return error.get("code"), str(error["message"])
+    code = body.get("code") if isinstance(body.get("code"), (int, str)) else None
     for key in ("detail", "title", "message"):
         if isinstance(body.get(key), str):
-            return body.get("code") if isinstance(body.get("code"), (int, str)) else None, body[key]
+            return code, body[key]
     return None, None
+
+
+#: Where a rate-limit reset is looked for, in order: X/Twitter (epoch), Mastodon (ISO 8601),
+#: IETF draft / Bluesky (``ratelimit-reset``, epoch), then ``Retry-After`` (seconds).
+RESET_HEADERS = ("x-rate-limit-reset", "x-ratelimit-reset", "ratelimit-reset", "retry-after")
+
+
+def _header(headers: Mapping[str, str], *names: str) -> str | None:
+    """The first of ``names`` present in ``headers``, looked up without regard to case."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    for name in names:
+        if lowered.get(name):
+            return lowered[name]
+    return None
 
 
 def error_from_response(response: HTTPResponse, body: Any = None) -> APIError:
     """Build the typed :class:`~asyncmedia.errors.APIError` for a non-2xx answer.
 
-    401 → :class:`AuthenticationError`, 429/420 → :class:`RateLimitError` (``reset`` from
-    ``x-rate-limit-reset``, ``X-RateLimit-Reset`` or ``Retry-After``), 503 →
+    401 → :class:`AuthenticationError`, 429/420 → :class:`RateLimitError` (``reset`` from the
+    first of :data:`RESET_HEADERS` present), 503 →
     :class:`ServiceUnavailable`, anything else → :class:`APIError`.
     """
     if body is None:
@@ -157,9 +176,7 @@ def error_from_response(response: HTTPResponse, body: Any = None) -> APIError:
             message = f"{message}: {text}"
     kwargs: dict[str, Any] = {"code": code, "body": body, "headers": dict(response.headers)}
     if response.status in (429, 420):
-        reset = parse_reset(
-            response.headers.get("x-rate-limit-reset") or response.headers.get("retry-after")
-        )
+        reset = parse_reset(_header(response.headers, *RESET_HEADERS))
         return RateLimitError(response.status, message, reset=reset, **kwargs)
     if response.status == 401:
         return AuthenticationError(response.status, message, **kwargs)

@@ -1,9 +1,9 @@
 """The sandbox server: lifecycle and state shared by every emulated service.
 
 :class:`Sandbox` runs one :class:`aiohttp.web.Application` on 127.0.0.1 and owns what all
-services share — the credentials, the used-nonce registry, the log of every request received
-and the per-command rate-limit windows (added to every answer by one middleware).  Each
-service (Twitter v1.1 today; TwitPic, TwitrPix, StatusNet, X v2, Mastodon and Bluesky later)
+services share — the credentials and tokens, the used-nonce registry, the log of every request
+received and the per-command rate-limit windows (added to every answer by one middleware).  Each
+service (Twitter v1.1, X API v2, Mastodon, Bluesky; TwitPic, TwitrPix and StatusNet later)
 is one route object implementing :class:`SandboxService`, living in its own module and owning
 its own records.
 
@@ -23,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aiohttp import web
 
@@ -31,7 +31,10 @@ from ..auth import OAuth1Credentials
 from .oauth import DEFAULT_MAX_SKEW, NonceRegistry
 
 if TYPE_CHECKING:
+    from .bluesky import BlueskyService
+    from .mastodon import MastodonService
     from .twitter_v1 import TwitterV1Service, UploadRecord
+    from .twitter_v2 import TwitterV2Service
 
 _log = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ __all__ = [
     "RequestRecord",
     "Sandbox",
     "SandboxService",
+    "Throttle",
     "random_credentials",
     "service_context",
 ]
@@ -98,6 +102,9 @@ class RequestContext:
     command: str | None = None
     rate_limit: tuple[str, int] | None = None
     authenticated: bool | None = None
+    #: False when the service writes its own rate-limit headers (Mastodon's ISO reset,
+    #: Bluesky's ``ratelimit-*``): the middleware then adds no ``x-rate-limit-*`` ones.
+    twitter_rate_headers: bool = True
 
 
 #: Where the middleware stores the :class:`RequestContext` of each request.
@@ -168,6 +175,25 @@ class Fault:
         return False
 
 
+@dataclass
+class Throttle:
+    """Fault injection shared by the services: answer the next ``count`` requests with 429.
+
+    ``reset_in`` is how far ahead (seconds) the refused answers put the window reset; each
+    service writes it in its own header style.
+    """
+
+    count: int = 0
+    reset_in: float = 3600.0
+
+    def take(self) -> bool:
+        """True (and one fewer left) when this request must be refused."""
+        if self.count > 0:
+            self.count -= 1
+            return True
+        return False
+
+
 class RateLimitBook:
     """Per-bucket rate-limit windows: decrement on every answer, never refuse (yet).
 
@@ -213,6 +239,7 @@ def random_credentials() -> OAuth1Credentials:
     )
 
 
+_S = TypeVar("_S")
 _URLSAFE = frozenset(string.ascii_letters + string.digits)
 
 
@@ -259,10 +286,17 @@ class Sandbox:
     ``max_skew``
         Allowed OAuth timestamp skew in seconds (300).
     ``services``
-        Service route objects; by default one :class:`~asyncmedia.sandbox.TwitterV1Service`.
+        Service route objects; by default Twitter v1.1 (``/1.1/``), X API v2 (``/2/``),
+        Mastodon (``/mastodon/``) and Bluesky (``/bluesky/``).
+    ``x_bearer_token``, ``mastodon_token``, ``bluesky_identifier``, ``bluesky_password``
+        Credentials the X v2, Mastodon and Bluesky routes accept (random by default);
+        :attr:`bluesky_token` is the ``accessJwt`` that createSession hands out.
 
     Attributes: :attr:`credentials`, :attr:`requests` (every request received, in order),
-    :attr:`uploads` (Twitter v1.1 media by id), :attr:`nonces`, :attr:`rate_limits`.
+    :attr:`uploads` (Twitter v1.1 media by id), :attr:`nonces`, :attr:`rate_limits`, and one
+    attribute per service (:attr:`twitter_v1`, :attr:`twitter_v2`, :attr:`mastodon`,
+    :attr:`bluesky`; None when not running) holding that service's records and knobs.
+    Addresses: :attr:`url` (v1.1), :attr:`x2_url`, :attr:`mastodon_url`, :attr:`bluesky_url`.
     """
 
     #: ``(limit)`` used for requests no service classified (404s, 405s, unknown paths).
@@ -281,8 +315,15 @@ class Sandbox:
         clock: Callable[[], float] = time.time,
         max_skew: float = DEFAULT_MAX_SKEW,
         services: Iterable[SandboxService] | None = None,
+        x_bearer_token: str | None = None,
+        mastodon_token: str | None = None,
+        bluesky_identifier: str = "sandbox.bsky.test",
+        bluesky_password: str | None = None,
     ) -> None:
+        from .bluesky import BlueskyService
+        from .mastodon import MastodonService
         from .twitter_v1 import TwitterV1Service
+        from .twitter_v2 import TwitterV2Service
 
         self.host = host
         self.port = port
@@ -306,13 +347,22 @@ class Sandbox:
         self.rate_limits = RateLimitBook(clock=clock)
         self.requests: list[RequestRecord] = []
         self.faults: list[Fault] = []
+        self.x_bearer_token = x_bearer_token or _urlsafe(40)
+        self.mastodon_token = mastodon_token or _urlsafe(43)
+        self.bluesky_identifier = bluesky_identifier
+        self.bluesky_password = bluesky_password or _urlsafe(19)
+        #: The ``accessJwt`` Bluesky's createSession hands out (three base64url parts).
+        self.bluesky_token = ".".join((_urlsafe(36), _urlsafe(120), _urlsafe(43)))
         self.services: list[SandboxService] = (
-            list(services) if services is not None else [TwitterV1Service()]
+            list(services)
+            if services is not None
+            else [TwitterV1Service(), TwitterV2Service(), MastodonService(), BlueskyService()]
         )
-        #: The Twitter v1.1 service among :attr:`services`, if any.
-        self.twitter_v1: TwitterV1Service | None = next(
-            (s for s in self.services if isinstance(s, TwitterV1Service)), None
-        )
+        #: The Twitter v1.1 service among :attr:`services`, if any (likewise below).
+        self.twitter_v1: TwitterV1Service | None = _find(self.services, TwitterV1Service)
+        self.twitter_v2: TwitterV2Service | None = _find(self.services, TwitterV2Service)
+        self.mastodon: MastodonService | None = _find(self.services, MastodonService)
+        self.bluesky: BlueskyService | None = _find(self.services, BlueskyService)
         self._runner: web.AppRunner | None = None
         self._bound_port: int | None = None
 
@@ -329,6 +379,21 @@ class Sandbox:
     def url(self) -> str:
         """Root of the Twitter v1.1 API: ``http://HOST:PORT/1.1/``."""
         return self.base_url + "1.1/"
+
+    @property
+    def x2_url(self) -> str:
+        """Root of the X API v2 routes: ``http://HOST:PORT/2/``."""
+        return self.base_url + "2/"
+
+    @property
+    def mastodon_url(self) -> str:
+        """The emulated Mastodon instance: ``http://HOST:PORT/mastodon/``."""
+        return self.base_url + "mastodon/"
+
+    @property
+    def bluesky_url(self) -> str:
+        """The emulated Bluesky PDS (``xrpc/…`` below it): ``http://HOST:PORT/bluesky/``."""
+        return self.base_url + "bluesky/"
 
     @property
     def uploads(self) -> dict[int, UploadRecord]:
@@ -454,8 +519,10 @@ class Sandbox:
         except ConnectionError:
             pass  # the client went away (a dropped or timed-out request): still record it
         bucket, limit = context.rate_limit or (f"path:{request.path}", self.default_rate_limit)
-        for name, value in self.rate_limits.take(bucket, limit).items():
-            response.headers.setdefault(name, value)
+        taken = self.rate_limits.take(bucket, limit)
+        if context.twitter_rate_headers:
+            for name, value in taken.items():
+                response.headers.setdefault(name, value)  # a 429's own reset wins
         self.requests.append(
             RequestRecord(
                 method=request.method,
@@ -491,6 +558,10 @@ def _fault_response(request: web.Request, fault: Fault, now: float) -> web.Respo
         response.headers["x-rate-limit-reset"] = str(int(now + fault.reset_in + 0.999))
         response.headers["x-rate-limit-remaining"] = "0"
     return response
+
+
+def _find(services: list[SandboxService], kind: type[_S]) -> _S | None:
+    return next((s for s in services if isinstance(s, kind)), None)
 
 
 def _plain_error(request: web.Request, exc: web.HTTPException) -> web.Response:

@@ -1,0 +1,461 @@
+"""X API v2 media upload, emulated strictly (PROTOCOLS.md §9).
+
+Routes, under ``/2/``:
+
+- ``POST media/upload`` — one-shot multipart upload (``media`` and a required
+  ``media_category`` of ``tweet_image``/``dm_image``/``subtitles``);
+- ``POST media/upload/initialize`` — JSON ``media_type``, ``total_bytes``, ``media_category``;
+- ``POST media/upload/{id}/append`` — multipart ``segment_index`` and ``media``;
+- ``POST media/upload/{id}/finalize`` — must carry a JSON object body (``{}``), as one client
+  observed; answers ``processing_info`` for video and GIF;
+- ``GET media/upload?media_id=…&command=STATUS`` — one processing step per call, driven by the
+  sandbox knobs shared with v1.1 (``check_after_secs``, ``processing_steps``,
+  ``processing_outcome``);
+- ``POST media/metadata`` — ``{"id": …, "metadata": {"alt_text": {"text": …}}}``.
+
+Every answer is ``{"data": {...}}`` with status 200 (the spec's code) and string ids;
+errors are problem objects (``application/problem+json``).  Authentication: OAuth 1.0a user
+context, verified like v1.1 (JSON and multipart bodies unsigned, query signed), or
+``Authorization: Bearer <sandbox.x_bearer_token>``.  Knob: :attr:`TwitterV2Service.throttle`
+(429 with an ``x-rate-limit-reset`` in the future).
+
+Like every sandbox module this one must not import the client side of :mod:`asyncmedia`; it
+reuses the v1.1 emulator's upload bookkeeping (segment hashing) and media sniffing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import BodyPartReader, web
+
+from .oauth import OAuthVerificationError, verify_oauth1
+from .server import RequestContext, Throttle, service_context
+from .twitter_v1 import (
+    MAX_ALT_TEXT,
+    MAX_CHUNK_BYTES,
+    MAX_GIF_BYTES,
+    MAX_IMAGE_BYTES,
+    MAX_SEGMENT_INDEX,
+    MAX_VIDEO_BYTES,
+    UploadRecord,
+    _dimensions,
+    _MediaPart,
+    _read_media_part,
+    sniff_media_type,
+)
+
+if TYPE_CHECKING:
+    from .server import Sandbox
+
+__all__ = ["MEDIA_TYPES", "SIMPLE_CATEGORIES", "TwitterV2Service"]
+
+#: The INIT ``media_type`` enum of the OpenAPI spec.
+MEDIA_TYPES = frozenset(
+    {
+        "video/mp4",
+        "video/webm",
+        "video/mp2t",
+        "video/quicktime",
+        "text/srt",
+        "text/vtt",
+        "image/jpeg",
+        "image/gif",
+        "image/bmp",
+        "image/png",
+        "image/webp",
+        "image/pjpeg",
+        "image/tiff",
+        "model/gltf-binary",
+        "model/vnd.usdz+zip",
+    }
+)
+SIMPLE_CATEGORIES = frozenset({"tweet_image", "dm_image", "subtitles"})
+_CATEGORIES = frozenset(
+    {
+        "tweet_image",
+        "tweet_gif",
+        "tweet_video",
+        "amplify_video",
+        "dm_image",
+        "dm_gif",
+        "dm_video",
+        "subtitles",
+    }
+)
+_VIDEO_CATEGORIES = frozenset({"tweet_video", "amplify_video", "dm_video"})
+_GIF_CATEGORIES = frozenset({"tweet_gif", "dm_gif"})
+_PROBLEM_TYPE = "application/problem+json"
+_JSON_TYPE = "application/json; charset=utf-8"
+_FIRST_ID = 1880028106020515840
+_RATE_LIMITS = {"SIMPLE": 500, "INIT": 500, "APPEND": 20000, "FINALIZE": 500, "STATUS": 1000}
+
+
+class _Problem(Exception):
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _problem(
+    status: int, title: str, detail: str, kind: str = "about:blank", **extra: Any
+) -> _Problem:
+    body = {"title": title, "detail": detail, "type": kind, "status": status, **extra}
+    return _Problem(
+        web.Response(status=status, body=json.dumps(body).encode(), content_type=_PROBLEM_TYPE)
+    )
+
+
+def _invalid(message: str) -> _Problem:
+    """The v2 "invalid request" problem, with the specific message in ``errors``."""
+    return _problem(
+        400,
+        "Invalid Request",
+        "One or more parameters to your request was invalid.",
+        "https://api.twitter.com/2/problems/invalid-request",
+        errors=[{"message": message}],
+    )
+
+
+def _data(body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.Response(
+        status=200,
+        body=json.dumps({"data": body}, separators=(",", ":")).encode(),
+        headers={"Content-Type": _JSON_TYPE, **(headers or {})},
+    )
+
+
+async def _json_object(request: web.Request, what: str) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        raise _invalid(f"{what}: Request body must be a JSON object (application/json).")
+    try:
+        payload = json.loads(await request.text())
+    except (ValueError, UnicodeDecodeError):
+        raise _invalid(f"{what}: Request body is not valid JSON.") from None
+    if not isinstance(payload, dict):
+        raise _invalid(f"{what}: Request body must be a JSON object.")
+    return payload
+
+
+async def _multipart(request: web.Request) -> tuple[dict[str, str], _MediaPart | None]:
+    if not request.content_type.startswith("multipart/"):
+        raise _invalid("Expected a multipart/form-data body.")
+    fields: dict[str, str] = {}
+    media: _MediaPart | None = None
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            raise _invalid("Nested multipart bodies are not supported.")
+        if part.name == "media":
+            if part.filename is None:
+                raise _invalid("The media part needs a filename.")
+            media = await _read_media_part(part)
+        elif part.name:
+            fields[part.name] = (await part.read()).decode("utf-8")
+    return fields, media
+
+
+class TwitterV2Service:
+    """The ``/2/`` media routes and the media records they produce.
+
+    ``uploads`` maps the string id to the v1.1 emulator's
+    :class:`~asyncmedia.sandbox.twitter_v1.UploadRecord` (``sha256``, ``segments``, ``state``,
+    ``alt_text``…).  ``auth_schemes`` records, per request, ``"oauth1"`` or ``"bearer"``.
+    """
+
+    name = "twitter_v2"
+    prefix = "/2/"
+
+    def __init__(self) -> None:
+        self.uploads: dict[str, UploadRecord] = {}
+        self.auth_schemes: list[str] = []
+        #: Fault injection: the next ``throttle.count`` requests answer 429.
+        self.throttle = Throttle()
+        self._sandbox: Sandbox | None = None
+        self._last_id = _FIRST_ID - 1
+
+    def setup(self, app: web.Application, sandbox: Sandbox) -> None:
+        """Register the ``/2/`` routes on ``app``."""
+        self._sandbox = sandbox
+        upload = self.prefix + "media/upload"
+        app.router.add_route("POST", upload, self._wrap("SIMPLE", self._simple))
+        app.router.add_route("GET", upload, self._wrap("STATUS", self._status))
+        app.router.add_route("POST", upload + "/initialize", self._wrap("INIT", self._init))
+        app.router.add_route("POST", upload + "/{id}/append", self._wrap("APPEND", self._append))
+        app.router.add_route(
+            "POST", upload + "/{id}/finalize", self._wrap("FINALIZE", self._finalize)
+        )
+        app.router.add_route(
+            "POST", self.prefix + "media/metadata", self._wrap("METADATA", self._metadata)
+        )
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """The sandbox this service was set up on."""
+        if self._sandbox is None:
+            raise RuntimeError("TwitterV2Service.setup() has not been called")
+        return self._sandbox
+
+    def _wrap(self, command: str, handler: Any) -> Any:
+        async def route(request: web.Request) -> web.Response:
+            context = service_context(request)
+            context.command = command
+            context.rate_limit = (f"twitter_v2:{command}", _RATE_LIMITS.get(command, 1000))
+            try:
+                self._authenticate(request, context)
+                if self.throttle.take():
+                    context.twitter_rate_headers = False
+                    raise self._too_many(context)
+                response: web.Response = await handler(request)
+                return response
+            except _Problem as problem:
+                return problem.response
+
+        return route
+
+    def _too_many(self, context: RequestContext) -> _Problem:
+        refusal = _problem(429, "Too Many Requests", "Too Many Requests")
+        _, limit = context.rate_limit or ("twitter_v2", 1000)
+        refusal.response.headers.update(
+            {
+                "x-rate-limit-limit": str(limit),
+                "x-rate-limit-remaining": "0",
+                "x-rate-limit-reset": str(int(self.sandbox.clock() + self.throttle.reset_in)),
+            }
+        )
+        return refusal
+
+    def _authenticate(self, request: web.Request, context: RequestContext) -> None:
+        sandbox = self.sandbox
+        header = request.headers.get("Authorization", "")
+        scheme = header.split(None, 1)[0].lower() if header.strip() else ""
+        context.authenticated = False
+        if scheme == "bearer":
+            given = header.split(None, 1)[1].strip() if " " in header.strip() else ""
+            if not secrets.compare_digest(given.encode(), sandbox.x_bearer_token.encode()):
+                raise _problem(401, "Unauthorized", "Unauthorized")
+            self.auth_schemes.append("bearer")
+        elif scheme == "oauth":
+            url = f"{request.scheme}://{request.host}{request.raw_path}"
+            try:
+                verify_oauth1(
+                    request.method,
+                    url,
+                    header,
+                    None,  # v2 media bodies are JSON or multipart: never signed
+                    sandbox.credentials,
+                    nonces=sandbox.nonces,
+                    now=sandbox.clock,
+                    max_skew=sandbox.max_skew,
+                )
+            except OAuthVerificationError:
+                raise _problem(401, "Unauthorized", "Unauthorized") from None
+            self.auth_schemes.append("oauth1")
+        else:
+            raise _problem(401, "Unauthorized", "Unauthorized")
+        context.authenticated = True
+
+    # --- bookkeeping ---
+
+    def _new_record(self, **values: Any) -> UploadRecord:
+        self._last_id += 1 + secrets.randbelow(1 << 20)
+        record = UploadRecord(media_id=self._last_id, media_id_string=str(self._last_id), **values)
+        self.uploads[record.media_id_string] = record
+        return record
+
+    def _expires_in(self, record: UploadRecord) -> int:
+        elapsed = time.monotonic() - record.created_at
+        return max(0, math.ceil(self.sandbox.expires_after_secs - elapsed))
+
+    def _lookup(self, media_id: str | None) -> UploadRecord:
+        record = self.uploads.get(media_id or "")
+        if record is None or self._expires_in(record) <= 0:
+            raise _invalid(f"The media_id {media_id!r} is invalid or expired.")
+        return record
+
+    @staticmethod
+    def _media_key(record: UploadRecord) -> str:
+        kind = record.media_type or ""
+        prefix = 7 if kind.startswith("video/") else 16 if kind == "image/gif" else 3
+        return f"{prefix}_{record.media_id}"
+
+    def _body(self, record: UploadRecord) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": record.media_id_string,
+            "media_key": self._media_key(record),
+            "size": record.size,
+            "expires_after_secs": self._expires_in(record),
+        }
+        if record.processing:
+            if record.state in ("pending", "in_progress"):
+                body["processing_info"] = {
+                    "state": record.state,
+                    "check_after_secs": self.sandbox.check_after_secs,
+                }
+            elif record.state == "failed":
+                body["processing_info"] = {
+                    "state": "failed",
+                    "progress_percent": 0,
+                    "error": {
+                        "code": 1,
+                        "name": "InvalidMedia",
+                        "message": "Unsupported video format",
+                    },
+                }
+            else:
+                body["processing_info"] = {"state": "succeeded", "progress_percent": 100}
+        return body
+
+    # --- handlers ---
+
+    async def _simple(self, request: web.Request) -> web.Response:
+        fields, media = await _multipart(request)
+        if media is None:
+            raise _invalid("The media field is required.")
+        category = fields.get("media_category")
+        if category not in SIMPLE_CATEGORIES:
+            raise _invalid(
+                f"media_category must be one of tweet_image, dm_image, subtitles; got {category!r}."
+            )
+        sniffed = sniff_media_type(media.head)
+        if sniffed is None or not sniffed.startswith("image/"):
+            raise _invalid("Only images can be uploaded in one request; use initialize/append.")
+        declared = fields.get("media_type")
+        if declared is not None and declared != sniffed:
+            raise _invalid(f"media_type {declared} does not match the bytes ({sniffed}).")
+        if media.size > MAX_IMAGE_BYTES:
+            raise _invalid(f"File size exceeds {MAX_IMAGE_BYTES} bytes.")
+        width, height = _dimensions(sniffed, media.head)
+        now = time.monotonic()
+        record = self._new_record(
+            sha256=media.sha256,
+            size=media.size,
+            total_bytes=media.size,
+            media_type=sniffed,
+            media_category=category,
+            additional_owners=fields.get("additional_owners"),
+            state="succeeded",
+            finalized_at=now,
+            sniffed_type=sniffed,
+            width=width,
+            height=height,
+            created_at=now,
+        )
+        body = self._body(record)
+        body["image"] = {"image_type": sniffed, "w": width, "h": height}
+        return _data(body)
+
+    async def _init(self, request: web.Request) -> web.Response:
+        payload = await _json_object(request, "initialize")
+        media_type = payload.get("media_type")
+        total = payload.get("total_bytes")
+        category = payload.get("media_category")
+        owners = payload.get("additional_owners")
+        if media_type not in MEDIA_TYPES:
+            raise _invalid(f"media_type must be one of the supported types; got {media_type!r}.")
+        if isinstance(total, bool) or not isinstance(total, int) or total <= 0:
+            raise _invalid("total_bytes must be a positive integer.")
+        if category is not None and category not in _CATEGORIES:
+            raise _invalid(f"Invalid media_category: {category!r}.")
+        if owners is not None and (
+            not isinstance(owners, list) or not all(isinstance(o, str) for o in owners)
+        ):
+            raise _invalid("additional_owners must be an array of user id strings.")
+        if media_type.startswith("video/"):
+            limit = MAX_VIDEO_BYTES if category in _VIDEO_CATEGORIES else MAX_GIF_BYTES
+        elif media_type == "image/gif":
+            limit = MAX_GIF_BYTES if category in _GIF_CATEGORIES else MAX_IMAGE_BYTES
+        else:
+            limit = MAX_IMAGE_BYTES
+        if total > limit:
+            raise _invalid(f"File size exceeds {limit} bytes.")
+        record = self._new_record(
+            total_bytes=total,
+            media_type=media_type,
+            media_category=category,
+            additional_owners=",".join(owners) if owners else None,
+            chunked=True,
+        )
+        return _data(
+            {
+                "id": record.media_id_string,
+                "media_key": self._media_key(record),
+                "expires_after_secs": self._expires_in(record),
+            }
+        )
+
+    async def _append(self, request: web.Request) -> web.Response:
+        record = self._lookup(request.match_info["id"])
+        fields, media = await _multipart(request)
+        if not record.chunked or record.state != "uploading":
+            raise _invalid("The media_id is already finalized.")
+        raw_index = fields.get("segment_index", "")
+        if not raw_index.isdigit() or int(raw_index) > MAX_SEGMENT_INDEX:
+            raise _invalid(f"segment_index must be an integer from 0 to {MAX_SEGMENT_INDEX}.")
+        if media is None:
+            raise _invalid("The media field is required.")
+        if media.data is None or media.size > MAX_CHUNK_BYTES:
+            raise _invalid(f"Segment size exceeds {MAX_CHUNK_BYTES} bytes.")
+        index = int(raw_index)
+        if index == 0:
+            record.sniffed_type = sniff_media_type(media.head)
+            record.width, record.height = _dimensions(record.sniffed_type, media.head)
+        record.add_segment(index, media.data)
+        return _data({"expires_at": int(self.sandbox.clock()) + self._expires_in(record)})
+
+    async def _finalize(self, request: web.Request) -> web.Response:
+        record = self._lookup(request.match_info["id"])
+        await _json_object(request, "finalize")
+        if not record.chunked:
+            raise _invalid("The media_id was not created with initialize.")
+        if record.state == "uploading":
+            problem = record.completeness_error()
+            if problem is not None:
+                raise _invalid(problem)
+            record.complete()
+            record.finalized_at = time.monotonic()
+            kind = record.media_type or ""
+            record.processing = kind.startswith("video/") or kind == "image/gif"
+            record.state = "pending" if record.processing else "succeeded"
+        return _data(self._body(record))
+
+    async def _status(self, request: web.Request) -> web.Response:
+        command = request.query.get("command")
+        if command not in (None, "STATUS"):
+            raise _invalid(f"Invalid command: {command!r}.")
+        record = self._lookup(request.query.get("media_id"))
+        record.status_polls.append(time.monotonic())
+        if record.state in ("pending", "in_progress"):
+            record._status_calls += 1
+            if record._status_calls <= max(0, int(self.sandbox.processing_steps)):
+                record.state = "pending" if record._status_calls == 1 else "in_progress"
+            else:
+                failed = self.sandbox.processing_outcome == "failed"
+                record.state = "failed" if failed else "succeeded"
+        return _data(self._body(record))
+
+    async def _metadata(self, request: web.Request) -> web.Response:
+        payload = await _json_object(request, "metadata")
+        media_id = payload.get("id")
+        metadata = payload.get("metadata")
+        alt = metadata.get("alt_text") if isinstance(metadata, dict) else None
+        text = alt.get("text") if isinstance(alt, dict) else None
+        if not isinstance(media_id, str):
+            # Sending the v1.1 shape here was reported to give a 500 [OBS].
+            raise _invalid("id is required and must be a string.")
+        if not isinstance(text, str):
+            raise _invalid("metadata.alt_text.text is required.")
+        if len(text) > MAX_ALT_TEXT:
+            raise _invalid(f"alt_text.text must be at most {MAX_ALT_TEXT} characters.")
+        record = self._lookup(media_id)
+        if not (record.media_type or "").startswith("image/"):
+            raise _invalid("Alt text is for images and GIFs only.")
+        if record.state != "succeeded":
+            raise _invalid("The media is not ready (upload or processing unfinished).")
+        record.alt_text = text
+        return _data({"id": media_id, "associated_metadata": {"alt_text": {"text": text}}})

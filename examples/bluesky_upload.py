@@ -1,0 +1,55 @@
+"""Upload an image blob to Bluesky and print the image embed a post would carry.
+
+Credentials: ``ASYNCMEDIA_BLUESKY_IDENTIFIER`` and ``ASYNCMEDIA_BLUESKY_PASSWORD`` (an app
+password), or ``ASYNCMEDIA_BLUESKY_JWT``; ``ASYNCMEDIA_BLUESKY_URL`` picks another PDS than
+``https://bsky.social``.  With none set, it runs against the embedded sandbox.
+
+Usage: python examples/bluesky_upload.py [IMAGE_PATH]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from typing import Any
+
+from make_samples import png
+
+from asyncmedia import BlueskyClient
+from asyncmedia.sandbox import Sandbox
+
+
+async def upload(client: BlueskyClient, image: Any) -> None:
+    blob = await client.upload_blob(image)  # images over 1,000,000 bytes raise MediaTooLarge
+    embed = {
+        "$type": "app.bsky.embed.images",
+        "images": [{"alt": "A colour gradient test card", "image": blob.as_dict()}],
+    }
+    # Put it in a post with com.atproto.repo.createRecord (collection app.bsky.feed.post).
+    print(json.dumps(embed, indent=2))
+
+
+async def main() -> None:
+    image: Any = sys.argv[1] if len(sys.argv) > 1 else png(320, 200)
+    url = os.environ.get("ASYNCMEDIA_BLUESKY_URL") or "https://bsky.social"
+    jwt = os.environ.get("ASYNCMEDIA_BLUESKY_JWT")
+    identifier = os.environ.get("ASYNCMEDIA_BLUESKY_IDENTIFIER")
+    password = os.environ.get("ASYNCMEDIA_BLUESKY_PASSWORD")
+    if jwt or (identifier and password):
+        async with BlueskyClient(
+            url, access_jwt=jwt, identifier=identifier, password=password
+        ) as client:
+            await upload(client, image)
+    else:
+        async with Sandbox() as sb:
+            print(f"no credentials set: using the embedded sandbox at {sb.bluesky_url}")
+            async with BlueskyClient(
+                sb.bluesky_url, identifier=sb.bluesky_identifier, password=sb.bluesky_password
+            ) as client:
+                await upload(client, image)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
