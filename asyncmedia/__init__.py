@@ -4,6 +4,9 @@
 >>> async with MediaClient(ck, cs, at, ats) as client:   # doctest: +SKIP
 ...     media = await client.upload_media("cat.png", alt_text="A cat on a sofa")
 
+Classic photo services: :class:`TwitPicClient` (OAuth Echo), :class:`TwitrPixClient`,
+:class:`StatusNetClient` (Identi.ca) and :meth:`MediaClient.update_with_media`.
+
 The public API is re-exported here; see :mod:`asyncmedia.errors` for the exception tree and
 :mod:`asyncmedia.sandbox` for the local emulator used by tests, the CLI and the demo.
 """
@@ -22,11 +25,17 @@ from .errors import (
     ProcessingError,
     ProcessingTimeout,
     RateLimitError,
+    ServiceMediaTooLarge,
     ServiceUnavailable,
+    ServiceUnsupportedMediaType,
     TransportError,
     UnsupportedMediaType,
 )
 from .media import Media
+from .protocols.statusnet import StatusNetStatus, StatusNetUser
+from .protocols.twitpic import TwitPicPhoto, TwitPicUser
+from .protocols.twitrpix import TwitrPixMedia, TwitrPixUser
+from .services import StatusNetClient, TwitPicClient, TwitrPixClient
 from .sources import MediaSource, open_source
 
 try:
@@ -51,9 +60,20 @@ __all__ = [
     "ProcessingError",
     "ProcessingTimeout",
     "RateLimitError",
+    "ServiceMediaTooLarge",
     "ServiceUnavailable",
+    "ServiceUnsupportedMediaType",
     "Signer",
+    "StatusNetClient",
+    "StatusNetStatus",
+    "StatusNetUser",
     "TransportError",
+    "TwitPicClient",
+    "TwitPicPhoto",
+    "TwitPicUser",
+    "TwitrPixClient",
+    "TwitrPixMedia",
+    "TwitrPixUser",
     "UnsupportedMediaType",
     "UploadConfig",
     "__version__",

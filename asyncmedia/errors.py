@@ -5,14 +5,22 @@
     AsyncMediaError
     ├── MediaSourceError (ValueError)        the thing passed as ``source`` cannot be read
     │   └── UnsupportedMediaType             media type unknown or not accepted here
+    │       └── ServiceUnsupportedMediaType  … said by the service (also an APIError)
     ├── MediaTooLarge (ValueError)           over a per-type or download size limit
+    │   └── ServiceMediaTooLarge             … said by the service (also an APIError)
     ├── APIError                             the service answered with an error
-    │   ├── AuthenticationError              401 / bad credentials
+    │   ├── AuthenticationError              401 / bad credentials (any status)
     │   ├── RateLimitError                   429 / 420, with ``reset``
-    │   └── ServiceUnavailable               maintenance / 503-style answers
+    │   ├── ServiceUnavailable               maintenance / 503-style answers
+    │   ├── ServiceMediaTooLarge             the service refused the size (e.g. TwitrPix 1004)
+    │   └── ServiceUnsupportedMediaType      the service refused the type (e.g. TwitrPix 1003)
     ├── ProcessingError                      server-side processing ended ``failed``
     ├── ProcessingTimeout (TimeoutError)     processing did not finish in time
     └── TransportError (ConnectionError)     the connection failed (after retries)
+
+The two ``Service…`` classes inherit from both :class:`APIError` and the matching client-side
+error, so ``except MediaTooLarge`` catches a size refusal whether the client or the service
+noticed it, and ``except APIError`` still catches everything a service answered.
 
 This module holds no I/O and imports nothing from the rest of the package, so every other
 module (sans-I/O protocols included) can raise from it.  Messages say what to do next.
@@ -32,7 +40,9 @@ __all__ = [
     "ProcessingError",
     "ProcessingTimeout",
     "RateLimitError",
+    "ServiceMediaTooLarge",
     "ServiceUnavailable",
+    "ServiceUnsupportedMediaType",
     "TransportError",
     "UnsupportedMediaType",
 ]
@@ -127,6 +137,19 @@ class RateLimitError(APIError):
 
 class ServiceUnavailable(APIError):
     """The service is down for maintenance or over capacity; try again later."""
+
+
+class ServiceMediaTooLarge(APIError, MediaTooLarge):
+    """The service refused the media as too large (its limit may be undocumented).
+
+    Both an :class:`APIError` (``status``, ``code``, ``message``) and a :class:`MediaTooLarge`
+    (``size`` and ``limit`` are ``None``: the service did not say).
+    """
+
+
+class ServiceUnsupportedMediaType(APIError, UnsupportedMediaType):
+    """The service refused the media's type; both an :class:`APIError` and an
+    :class:`UnsupportedMediaType`."""
 
 
 class ProcessingError(AsyncMediaError):

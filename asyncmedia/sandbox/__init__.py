@@ -9,10 +9,14 @@
         sb.credentials                   # OAuth 1.0a keys the sandbox accepts
         sb.uploads[media_id].sha256      # what arrived
         sb.requests                      # every request received
+        sb.twitpic_url, sb.twitpic_api_key, sb.twitpic.uploads
+        sb.twitrpix_url, sb.twitrpix_api_key, sb.twitrpix.uploads
+        sb.statusnet_url, sb.statusnet_credentials, sb.statusnet.notices
 
 The sandbox judges the client independently: nothing here imports the client side of
-:mod:`asyncmedia`.  One module per service (:mod:`.twitter_v1` today); shared lifecycle and
-bookkeeping in :mod:`.server`; OAuth 1.0a verification in :mod:`.oauth`.
+:mod:`asyncmedia`.  One module per service (:mod:`.twitter_v1`, :mod:`.twitpic`,
+:mod:`.twitrpix`, :mod:`.statusnet`); shared lifecycle and bookkeeping in :mod:`.server`;
+body reading and XML rendering in :mod:`.forms`; OAuth 1.0a verification in :mod:`.oauth`.
 """
 
 from .oauth import (
@@ -23,7 +27,10 @@ from .oauth import (
     verify_oauth1,
 )
 from .server import RequestRecord, Sandbox, SandboxService, random_credentials
-from .twitter_v1 import TwitterV1Service, UploadRecord
+from .statusnet import StatusNetNotice, StatusNetService
+from .twitpic import TwitPicService, TwitPicUpload
+from .twitrpix import TwitrPixService, TwitrPixUpload
+from .twitter_v1 import StatusRecord, TwitterV1Service, UploadRecord
 
 __all__ = [
     "AuthenticationFailed",
@@ -33,6 +40,13 @@ __all__ = [
     "RequestRecord",
     "Sandbox",
     "SandboxService",
+    "StatusNetNotice",
+    "StatusNetService",
+    "StatusRecord",
+    "TwitPicService",
+    "TwitPicUpload",
+    "TwitrPixService",
+    "TwitrPixUpload",
     "TwitterV1Service",
     "UploadRecord",
     "random_credentials",

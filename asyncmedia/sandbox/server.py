@@ -3,9 +3,9 @@
 :class:`Sandbox` runs one :class:`aiohttp.web.Application` on 127.0.0.1 and owns what all
 services share — the credentials, the used-nonce registry, the log of every request received
 and the per-command rate-limit windows (added to every answer by one middleware).  Each
-service (Twitter v1.1 today; TwitPic, TwitrPix, StatusNet, X v2, Mastodon and Bluesky later)
-is one route object implementing :class:`SandboxService`, living in its own module and owning
-its own records.
+service (Twitter v1.1 under ``/1.1/``, TwitPic under ``/twitpic/2/``, TwitrPix under
+``/twitrpix/1/``, StatusNet under ``/statusnet/api/``) is one route object implementing
+:class:`SandboxService`, living in its own module and owning its own knobs and records.
 
 This module must not know any service's wire format, and nothing in the sandbox may import
 the client side of :mod:`asyncmedia`: the sandbox is the independent judge of what the client
@@ -22,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aiohttp import web
 
@@ -30,7 +30,12 @@ from ..auth import OAuth1Credentials
 from .oauth import DEFAULT_MAX_SKEW, NonceRegistry
 
 if TYPE_CHECKING:
+    from .statusnet import StatusNetService
+    from .twitpic import TwitPicService
+    from .twitrpix import TwitrPixService
     from .twitter_v1 import TwitterV1Service, UploadRecord
+
+_S = TypeVar("_S")
 
 _log = logging.getLogger(__name__)
 
@@ -204,10 +209,17 @@ class Sandbox:
     ``max_skew``
         Allowed OAuth timestamp skew in seconds (300).
     ``services``
-        Service route objects; by default one :class:`~asyncmedia.sandbox.TwitterV1Service`.
+        Service route objects; by default one each of :class:`TwitterV1Service`,
+        :class:`TwitPicService`, :class:`TwitrPixService` and :class:`StatusNetService`
+        (each has its own knobs: ``sb.twitrpix.maintenance = True``,
+        ``sb.statusnet.redirect_to = "http://elsewhere/"``...).
 
     Attributes: :attr:`credentials`, :attr:`requests` (every request received, in order),
-    :attr:`uploads` (Twitter v1.1 media by id), :attr:`nonces`, :attr:`rate_limits`.
+    :attr:`uploads` (Twitter v1.1 media by id), :attr:`nonces`, :attr:`rate_limits`; per
+    service: :attr:`twitter_v1`, :attr:`twitpic`, :attr:`twitrpix`, :attr:`statusnet` (with
+    their records, e.g. ``sb.twitpic.uploads``), their base URLs (:attr:`twitpic_url`,
+    :attr:`twitrpix_url`, :attr:`statusnet_url`) and keys (:attr:`twitpic_api_key`,
+    :attr:`twitrpix_api_key`, :attr:`statusnet_credentials`).
     """
 
     #: ``(limit)`` used for requests no service classified (404s, 405s, unknown paths).
@@ -227,6 +239,9 @@ class Sandbox:
         max_skew: float = DEFAULT_MAX_SKEW,
         services: Iterable[SandboxService] | None = None,
     ) -> None:
+        from .statusnet import StatusNetService
+        from .twitpic import TwitPicService
+        from .twitrpix import TwitrPixService
         from .twitter_v1 import TwitterV1Service
 
         self.host = host
@@ -251,12 +266,15 @@ class Sandbox:
         self.rate_limits = RateLimitBook(clock=clock)
         self.requests: list[RequestRecord] = []
         self.services: list[SandboxService] = (
-            list(services) if services is not None else [TwitterV1Service()]
+            list(services)
+            if services is not None
+            else [TwitterV1Service(), TwitPicService(), TwitrPixService(), StatusNetService()]
         )
         #: The Twitter v1.1 service among :attr:`services`, if any.
-        self.twitter_v1: TwitterV1Service | None = next(
-            (s for s in self.services if isinstance(s, TwitterV1Service)), None
-        )
+        self.twitter_v1: TwitterV1Service | None = self._find(TwitterV1Service)
+        self._twitpic: TwitPicService | None = self._find(TwitPicService)
+        self._twitrpix: TwitrPixService | None = self._find(TwitrPixService)
+        self._statusnet: StatusNetService | None = self._find(StatusNetService)
         self._runner: web.AppRunner | None = None
         self._bound_port: int | None = None
 
@@ -280,6 +298,60 @@ class Sandbox:
         if self.twitter_v1 is None:
             raise RuntimeError("this sandbox runs no Twitter v1.1 service")
         return self.twitter_v1.uploads
+
+    def _find(self, kind: type[_S]) -> _S | None:
+        return next((s for s in self.services if isinstance(s, kind)), None)
+
+    @staticmethod
+    def _need(service: _S | None, name: str) -> _S:
+        if service is None:
+            raise RuntimeError(f"this sandbox runs no {name} service")
+        return service
+
+    @property
+    def twitpic(self) -> TwitPicService:
+        """The TwitPic service (knobs, ``uploads``)."""
+        return self._need(self._twitpic, "TwitPic")
+
+    @property
+    def twitrpix(self) -> TwitrPixService:
+        """The TwitrPix service (knobs, ``uploads``, ``tweets``)."""
+        return self._need(self._twitrpix, "TwitrPix")
+
+    @property
+    def statusnet(self) -> StatusNetService:
+        """The StatusNet service (knobs, ``notices``)."""
+        return self._need(self._statusnet, "StatusNet")
+
+    @property
+    def twitpic_url(self) -> str:
+        """Root of the TwitPic API v2: ``http://HOST:PORT/twitpic/2/``."""
+        return self.base_url + self.twitpic.prefix.lstrip("/")
+
+    @property
+    def twitrpix_url(self) -> str:
+        """Root of the TwitrPix API 1.0: ``http://HOST:PORT/twitrpix/1/``."""
+        return self.base_url + self.twitrpix.prefix.lstrip("/")
+
+    @property
+    def statusnet_url(self) -> str:
+        """Root of the StatusNet API: ``http://HOST:PORT/statusnet/api/``."""
+        return self.base_url + self.statusnet.prefix.lstrip("/")
+
+    @property
+    def twitpic_api_key(self) -> str:
+        """The TwitPic API key the sandbox accepts."""
+        return self.twitpic.api_key
+
+    @property
+    def twitrpix_api_key(self) -> str:
+        """The TwitrPix API key the sandbox accepts."""
+        return self.twitrpix.api_key
+
+    @property
+    def statusnet_credentials(self) -> dict[str, str]:
+        """``{"username": …, "password": …}`` the StatusNet service accepts (a copy)."""
+        return {"username": self.statusnet.username, "password": self.statusnet.password}
 
     # --- lifecycle ---
 
