@@ -14,6 +14,7 @@ Answers: 200 with the ``image`` object (JSON, or XML root ``<image>``); errors a
 401    echo headers missing, provider not accepted, signature/key/token/nonce/time
        wrong; API key wrong
 400    body not multipart, ``key`` or ``media`` missing, media not an image
+405    not a POST
 =====  ===========================================================================
 
 Every accepted upload leaves a :class:`TwitPicUpload` in :attr:`TwitPicService.uploads`, with
@@ -105,7 +106,8 @@ class TwitPicService:
         """Register ``upload.json`` and ``upload.xml``."""
         self._sandbox = sandbox
         for fmt in ("json", "xml"):
-            app.router.add_route("POST", f"{self.prefix}upload.{fmt}", self._handler(fmt))
+            # Every method, so a non-POST gets TwitPic's own error shape rather than a bare 405.
+            app.router.add_route("*", f"{self.prefix}upload.{fmt}", self._handler(fmt))
 
     @property
     def sandbox(self) -> Sandbox:
@@ -158,6 +160,8 @@ class TwitPicService:
 
     async def _upload(self, request: web.Request, fmt: str) -> web.Response:
         service_context(request).rate_limit = ("twitpic:upload", 1000)
+        if request.method != "POST":
+            raise _Refusal(405, "Upload requires POST.")
         provider = self._check_echo(request)
         if not request.content_type.startswith("multipart/"):
             raise _Refusal(400, "Request must be multipart/form-data.")

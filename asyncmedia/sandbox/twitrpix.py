@@ -7,8 +7,9 @@ or XML ``<response status="fail"><error code="…" msg="…"/></response>``:
 
 =====  ==================================================================================
 999    ``api_key`` missing or not :attr:`TwitrPixService.api_key`
-1000   unknown error (answered for a malformed body, bad ``latitude``/``longitude``/``tags``,
-       or every upload while the knob :attr:`TwitrPixService.fail_with` is set to 1000)
+1000   unknown error (answered for a non-POST, a malformed body, bad ``latitude``,
+       ``longitude`` or ``tags``, or every upload while :attr:`TwitrPixService.fail_with`
+       is set to 1000)
 1001   ``consumer_token``/``consumer_secret``/``oauth_token``/``oauth_secret`` missing or not
        the sandbox's OAuth credentials
 1002   no ``media`` part (or an empty one)
@@ -130,8 +131,9 @@ class TwitrPixService:
         self._sandbox = sandbox
         for method, post in (("upload", False), ("uploadAndPost", True)):
             for fmt in ("json", "xml"):
+                # Every method, so a non-POST gets TwitrPix's own 400 rather than a bare 405.
                 app.router.add_route(
-                    "POST", f"{self.prefix}{method}.{fmt}", self._handler(fmt, post=post)
+                    "*", f"{self.prefix}{method}.{fmt}", self._handler(fmt, post=post)
                 )
         app.router.add_route("GET", f"{self.prefix}ping", self.ping)
 
@@ -171,6 +173,8 @@ class TwitrPixService:
                 raise _Failure(1001)
 
     async def _upload(self, request: web.Request, fmt: str, *, post: bool) -> web.Response:
+        if request.method != "POST":
+            raise _Failure(1000, "Upload methods require POST")
         if not request.content_type.startswith("multipart/"):
             raise _Failure(1000, "Requests must be multipart/form-data")
         try:

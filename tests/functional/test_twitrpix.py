@@ -18,6 +18,7 @@ from asyncmedia import (
     ServiceUnsupportedMediaType,
     TwitrPixClient,
 )
+from asyncmedia.protocols.http import HTTPRequest
 from asyncmedia.sandbox import Sandbox
 
 
@@ -189,3 +190,13 @@ def test_plain_http_to_another_host_warns(caplog: pytest.LogCaptureFixture) -> N
         TwitrPixClient("k", "ck", "cs", "at", "ats", base_url="https://api.example/1/")
     assert caplog.records == []
     assert "SECRET" not in repr(TwitrPixClient("k", "ck", "SECRET1", "at", "SECRET2"))
+
+
+async def test_sandbox_answers_non_post_in_the_service_shape(sandbox: Sandbox) -> None:
+    async with client_for(sandbox, "xml") as client:
+        wrong = HTTPRequest("GET", client.protocol.base_url / "upload.xml", signed=False)
+        response = await client.transport.send(wrong)
+        with pytest.raises(APIError) as caught:
+            client.protocol.read_media(response)
+    assert (caught.value.status, caught.value.code) == (400, 1000)
+    assert "POST" in caught.value.message

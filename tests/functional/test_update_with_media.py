@@ -10,6 +10,7 @@ import pytest
 from yarl import URL
 
 from asyncmedia import (
+    APIError,
     AuthenticationError,
     MediaClient,
     MediaTooLarge,
@@ -108,3 +109,12 @@ async def test_sync_file_source(sandbox: Sandbox, tmp_path: Path) -> None:
     assert sandbox.twitter_v1 is not None
     record = sandbox.twitter_v1.statuses[-1]
     assert (record.sha256, record.params) == (sha(data), {"in_reply_to_status_id": "99"})
+
+
+async def test_service_refusals_keep_their_code(sandbox: Sandbox) -> None:
+    async with MediaClient(**sandbox.credentials, upload_url=sandbox.url, api_url=sandbox.url) as c:
+        with pytest.raises(APIError) as caught:
+            await c.update_with_media(png_bytes(), status="x" * 281)
+    assert type(caught.value) is APIError
+    assert (caught.value.status, caught.value.code) == (403, 186)
+    assert sandbox.twitter_v1 is not None and sandbox.twitter_v1.statuses == []
