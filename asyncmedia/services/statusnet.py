@@ -3,7 +3,7 @@
 Credentials: HTTP Basic, sent pre-emptively by :class:`~asyncmedia.auth.BasicAuth` (no
 challenge round trip, no body sent twice).  The transport attaches ``Authorization`` only to
 URLs of the configured origin: a redirect to another host is followed without it (or, for a
-multipart body that cannot be replayed, not followed at all).  Since credentials go with the
+body that cannot be replayed, not followed at all).  Since credentials go with the
 first request, a 401 means they are wrong: it is raised as :class:`AuthenticationError` at
 once, never answered again.  A warning is logged when ``base_url`` is plain HTTP to anything
 but this machine (Basic sends the password in clear base64).
