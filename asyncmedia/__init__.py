@@ -6,6 +6,8 @@
 
 Also :class:`MastodonClient` (``upload_media`` → :class:`MastodonMedia`) and
 :class:`BlueskyClient` (``upload_blob`` → :class:`Blob`).
+Classic photo services: :class:`TwitPicClient` (OAuth Echo), :class:`TwitrPixClient`,
+:class:`StatusNetClient` (Identi.ca) and :meth:`MediaClient.update_with_media`.
 
 The public API is re-exported here; see :mod:`asyncmedia.errors` for the exception tree and
 :mod:`asyncmedia.sandbox` for the local emulator used by tests, the CLI and the demo.
@@ -32,7 +34,16 @@ from .errors import (
     UnsupportedMediaType,
 )
 from .media import Blob, MastodonMedia, Media
-from .services import BlueskyClient, MastodonClient
+from .protocols.statusnet import StatusNetStatus, StatusNetUser
+from .protocols.twitpic import TwitPicPhoto, TwitPicUser
+from .protocols.twitrpix import TwitrPixMedia, TwitrPixUser
+from .services import (
+    BlueskyClient,
+    MastodonClient,
+    StatusNetClient,
+    TwitPicClient,
+    TwitrPixClient,
+)
 from .sources import MediaSource, open_source
 
 try:
@@ -65,7 +76,16 @@ __all__ = [
     "RejectedMediaType",
     "ServiceUnavailable",
     "Signer",
+    "StatusNetClient",
+    "StatusNetStatus",
+    "StatusNetUser",
     "TransportError",
+    "TwitPicClient",
+    "TwitPicPhoto",
+    "TwitPicUser",
+    "TwitrPixClient",
+    "TwitrPixMedia",
+    "TwitrPixUser",
     "UnsupportedMediaType",
     "UploadConfig",
     "__version__",

@@ -328,6 +328,13 @@ async def _sandbox(args: argparse.Namespace) -> int:
             "bluesky_password": sb.bluesky_password,
         }
         print(json.dumps(others, indent=2), flush=True)
+        print(f"TwitPic   {sb.twitpic_url}  key {sb.twitpic_api_key}", flush=True)
+        print(f"TwitrPix  {sb.twitrpix_url}  key {sb.twitrpix_api_key}", flush=True)
+        user = sb.statusnet_credentials
+        print(
+            f"StatusNet {sb.statusnet_url}  user {user['username']} password {user['password']}",
+            flush=True,
+        )
         print("Ctrl-C to stop.", flush=True)
         await asyncio.Event().wait()
     return EXIT_OK

@@ -19,8 +19,10 @@ from yarl import URL
 
 from .auth import BearerToken, OAuth1, Signer, mask
 from .config import MAX_CHUNK_SIZE, UploadConfig
+from .errors import MediaTooLarge, UnsupportedMediaType
 from .media import Media
 from .protocols import media_rules
+from .protocols.http import HTTPResponse, error_from_response
 from .protocols.twitter_v1 import TwitterV1Protocol
 from .protocols.twitter_v2 import DEFAULT_V2_URL, SIMPLE_CATEGORIES, TwitterV2Protocol
 from .resume import JournalStore, journal_key
@@ -34,6 +36,8 @@ log = logging.getLogger("asyncmedia")
 
 DEFAULT_UPLOAD_URL = "https://upload.twitter.com/1.1/"
 DEFAULT_API_URL = "https://api.twitter.com/1.1/"
+#: ``statuses/update_with_media`` took one image of at most 3 MB (tweepy: 3072 KB).
+UPDATE_WITH_MEDIA_LIMIT = 3_145_728
 
 
 class MediaClient(ServiceClient):
@@ -241,6 +245,65 @@ class MediaClient(ServiceClient):
         media_rules.check_alt_text(alt_text)
         response = await self.transport.send(self.protocol.metadata(str(media_id), alt_text))
         self.protocol.check(response)
+
+    async def update_with_media(
+        self,
+        source: Any,
+        status: str = "",
+        *,
+        media_type: str | None = None,
+        size: int | None = None,
+        filename: str | None = None,
+        progress: ProgressCallback | None = None,
+        **params: Any,
+    ) -> dict[str, Any]:
+        """Tweet ``status`` with one image in one call (legacy ``statuses/update_with_media``).
+
+        The endpoint was retired by Twitter; it remains for compatible servers.  ``status``
+        and ``media[]`` travel as multipart fields, as do ``params`` (``possibly_sensitive``,
+        ``in_reply_to_status_id``, ``lat``, ``long``, ``place_id``, ``display_coordinates``;
+        values are sent as ``str``, booleans as ``true``/``false``).  None of them enters the
+        OAuth signature — signing them is the classic cause of 401 on this endpoint.
+
+        Returns the Tweet object (a dict).
+
+        :raises MediaTooLarge: the image is over 3 MB (3 145 728 bytes); nothing is sent.
+        :raises UnsupportedMediaType: not an image.
+        """
+        fields = {
+            name: ("true" if value else "false") if isinstance(value, bool) else str(value)
+            for name, value in params.items()
+            if value is not None
+        }
+        async with self.prepared(
+            source, media_type=media_type, size=size, filename=filename
+        ) as prepared:
+            if not prepared.media_type.startswith("image/"):
+                raise UnsupportedMediaType(
+                    f"update_with_media takes one image, not {prepared.media_type}"
+                )
+            if prepared.size > UPDATE_WITH_MEDIA_LIMIT:
+                raise MediaTooLarge(
+                    f"{prepared.source.describe()} is {prepared.size} bytes; "
+                    f"update_with_media takes at most {UPDATE_WITH_MEDIA_LIMIT} bytes",
+                    size=prepared.size,
+                    limit=UPDATE_WITH_MEDIA_LIMIT,
+                )
+            if not isinstance(self.protocol, TwitterV1Protocol):
+                raise ValueError("update_with_media is an API v1.1 endpoint; use api_version=1")
+            request = self.protocol.update_with_media(
+                status, prepared.filename, prepared.media_type, fields
+            )
+            response = await self.transport.send(
+                request, prepared.source, progress=ProgressReporter(progress, prepared.size)
+            )
+        tweet = self.protocol.read_json(response)
+        if not isinstance(tweet, dict):
+            raise error_from_response(
+                HTTPResponse(502, "Bad Gateway", response.headers, response.body),
+                {"error": f"unexpected answer without a Tweet: {response.text()!r}"},
+            )
+        return tweet
 
 
 def _signer_for(keys: dict[str, str | None], bearer_token: str | None, api_version: int) -> Signer:

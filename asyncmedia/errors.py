@@ -5,9 +5,11 @@
     AsyncMediaError
     ├── MediaSourceError (ValueError)        the thing passed as ``source`` cannot be read
     │   └── UnsupportedMediaType             media type unknown or not accepted here
+    │       └── RejectedMediaType            … said by the service (also an APIError)
     ├── MediaTooLarge (ValueError)           over a per-type or download size limit
+    │   └── RejectedMediaSize                … said by the service (also an APIError)
     ├── APIError                             the service answered with an error
-    │   ├── AuthenticationError              401 / bad credentials
+    │   ├── AuthenticationError              401 / bad credentials (any status)
     │   ├── RateLimitError                   429 / 420, with ``reset``
     │   ├── ServiceUnavailable               maintenance / 503-style answers
     │   ├── RejectedMediaType                refused type (also UnsupportedMediaType)
@@ -15,6 +17,10 @@
     ├── ProcessingError                      server-side processing ended ``failed``
     ├── ProcessingTimeout (TimeoutError)     processing did not finish in time
     └── TransportError (ConnectionError)     the connection failed (after retries)
+
+The two ``Service…`` classes inherit from both :class:`APIError` and the matching client-side
+error, so ``except MediaTooLarge`` catches a size refusal whether the client or the service
+noticed it, and ``except APIError`` still catches everything a service answered.
 
 This module holds no I/O and imports nothing from the rest of the package, so every other
 module (sans-I/O protocols included) can raise from it.  Messages say what to do next.

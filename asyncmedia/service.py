@@ -11,6 +11,7 @@ and one sandbox route module.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import aiohttp
+from yarl import URL
 
 from .auth import Signer
 from .config import UploadConfig
@@ -27,7 +29,14 @@ from .sniff import SNIFF_BYTES, extension_for, media_type_from_name, sniff_media
 from .sources import MediaSource, open_source
 from .transport import Transport
 
-__all__ = ["PreparedMedia", "ServiceClient", "filename_for", "resolve_media_type"]
+__all__ = [
+    "PreparedMedia",
+    "ServiceClient",
+    "filename_for",
+    "is_loopback",
+    "resolve_media_type",
+    "warn_if_cleartext",
+]
 
 log = logging.getLogger("asyncmedia")
 
@@ -56,6 +65,32 @@ def filename_for(source: MediaSource, media_type: str) -> str:
     if "." not in name:
         name += extension_for(media_type)
     return name
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` names this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if not host:
+        return False
+    if host.lower() in ("localhost", "localhost.") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def warn_if_cleartext(url: URL, what: str) -> bool:
+    """Log a warning when ``what`` (credentials) would go to ``url`` over plain HTTP to another
+    machine; return whether it warned.  Loopback hosts (the sandbox) are exempt."""
+    if url.scheme == "http" and not is_loopback(url.host):
+        log.warning(
+            "%s will be sent over plain HTTP to %s: anyone on the path can read them; "
+            "use an https:// URL",
+            what,
+            url.host,
+        )
+        return True
+    return False
 
 
 @dataclass(frozen=True)

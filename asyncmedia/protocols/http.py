@@ -21,12 +21,35 @@ from ..errors import APIError, AuthenticationError, RateLimitError, ServiceUnava
 
 __all__ = [
     "RESET_HEADERS",
+    "RESPONSE_FORMATS",
     "FilePart",
     "HTTPRequest",
     "HTTPResponse",
+    "check_response_format",
     "error_from_response",
     "parse_reset",
+    "service_base_url",
 ]
+
+#: The answer formats the classic services offer, chosen by the endpoint's extension.
+RESPONSE_FORMATS = ("json", "xml")
+
+
+def check_response_format(response_format: str) -> str:
+    """Return ``response_format`` if it is ``"json"`` or ``"xml"``; raise ``ValueError``."""
+    if response_format not in RESPONSE_FORMATS:
+        raise ValueError(f"response_format must be 'json' or 'xml', got {response_format!r}")
+    return response_format
+
+
+def service_base_url(url: URL | str) -> URL:
+    """An absolute http(s) base URL ending with ``/``, so relative joins keep its last segment."""
+    base = URL(str(url))
+    if not base.is_absolute() or base.scheme not in ("http", "https"):
+        raise ValueError(f"expected an absolute http(s) URL, got {str(url)!r}")
+    if not base.path.endswith("/"):
+        base = base.with_path(base.path + "/")
+    return base
 
 
 @dataclass(frozen=True)

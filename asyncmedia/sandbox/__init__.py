@@ -13,11 +13,17 @@
         sb.mastodon_url, sb.mastodon_token
         sb.bluesky_url, sb.bluesky_identifier, sb.bluesky_password, sb.bluesky_token
         sb.twitter_v2.uploads, sb.mastodon.media, sb.bluesky.blobs   # what arrived
+        sb.twitpic_url, sb.twitpic_api_key, sb.twitpic.uploads
+        sb.twitrpix_url, sb.twitrpix_api_key, sb.twitrpix.uploads
+        sb.statusnet_url, sb.statusnet_credentials, sb.statusnet.notices
+        sb.inject(Fault(command="APPEND", nth=2, status=503))        # fault injection
 
 The sandbox judges the client independently: nothing here imports the client side of
 :mod:`asyncmedia`.  One module per service (:mod:`.twitter_v1`, :mod:`.twitter_v2`,
-:mod:`.mastodon`, :mod:`.bluesky`); shared lifecycle and
-bookkeeping in :mod:`.server`; OAuth 1.0a verification in :mod:`.oauth`.
+:mod:`.mastodon`, :mod:`.bluesky`, :mod:`.twitpic`, :mod:`.twitrpix`, :mod:`.statusnet`);
+shared lifecycle, bookkeeping and fault injection in :mod:`.server`; body reading and XML
+rendering in :mod:`.forms`; OAuth 1.0a verification in :mod:`.oauth`; a threaded runner for
+synchronous callers in :mod:`.threaded`.
 """
 
 from .bluesky import BlobRecord, BlueskyService
@@ -30,8 +36,11 @@ from .oauth import (
     verify_oauth1,
 )
 from .server import Fault, RequestRecord, Sandbox, SandboxService, Throttle, random_credentials
+from .statusnet import StatusNetNotice, StatusNetService
 from .threaded import ThreadedSandbox
-from .twitter_v1 import TwitterV1Service, UploadRecord
+from .twitpic import TwitPicService, TwitPicUpload
+from .twitrpix import TwitrPixService, TwitrPixUpload
+from .twitter_v1 import StatusRecord, TwitterV1Service, UploadRecord
 from .twitter_v2 import TwitterV2Service
 
 __all__ = [
@@ -47,8 +56,15 @@ __all__ = [
     "RequestRecord",
     "Sandbox",
     "SandboxService",
+    "StatusNetNotice",
+    "StatusNetService",
+    "StatusRecord",
     "ThreadedSandbox",
     "Throttle",
+    "TwitPicService",
+    "TwitPicUpload",
+    "TwitrPixService",
+    "TwitrPixUpload",
     "TwitterV1Service",
     "TwitterV2Service",
     "UploadRecord",

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import BodyPartReader, web
 
 from .server import RequestContext, Throttle, service_context
-from .twitter_v1 import _dimensions, _MediaPart, _read_media_part, sniff_media_type
+from .twitter_v1 import _MediaPart, _read_media_part, image_dimensions, sniff_media_type
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -314,7 +314,7 @@ class MastodonService:
             sniffed_type=sniffed,
             filename=filename,
         )
-        record.width, record.height = _dimensions(sniffed, media.head)
+        record.width, record.height = image_dimensions(sniffed, media.head)
         self._apply_fields(record, fields)
         self._apply_thumbnail(record, files)
         synchronous = self.sync_images and _kind(sniffed) == "image"

@@ -2,10 +2,11 @@
 
 :class:`Sandbox` runs one :class:`aiohttp.web.Application` on 127.0.0.1 and owns what all
 services share — the credentials and tokens, the used-nonce registry, the log of every request
-received and the per-command rate-limit windows (added to every answer by one middleware).  Each
-service (Twitter v1.1, X API v2, Mastodon, Bluesky; TwitPic, TwitrPix and StatusNet later)
-is one route object implementing :class:`SandboxService`, living in its own module and owning
-its own records.
+received, the per-command rate-limit windows (added to every answer by one middleware) and
+fault injection.  Each service (Twitter v1.1 under ``/1.1/``, X API v2 under ``/2/``, Mastodon
+under ``/mastodon/``, Bluesky under ``/bluesky/``, TwitPic under ``/twitpic/2/``, TwitrPix
+under ``/twitrpix/1/``, StatusNet under ``/statusnet/api/``) is one route object implementing
+:class:`SandboxService`, living in its own module and owning its own knobs and records.
 
 This module must not know any service's wire format, and nothing in the sandbox may import
 the client side of :mod:`asyncmedia`: the sandbox is the independent judge of what the client
@@ -33,8 +34,13 @@ from .oauth import DEFAULT_MAX_SKEW, NonceRegistry
 if TYPE_CHECKING:
     from .bluesky import BlueskyService
     from .mastodon import MastodonService
+    from .statusnet import StatusNetService
+    from .twitpic import TwitPicService
+    from .twitrpix import TwitrPixService
     from .twitter_v1 import TwitterV1Service, UploadRecord
     from .twitter_v2 import TwitterV2Service
+
+_S = TypeVar("_S")
 
 _log = logging.getLogger(__name__)
 
@@ -239,7 +245,6 @@ def random_credentials() -> OAuth1Credentials:
     )
 
 
-_S = TypeVar("_S")
 _URLSAFE = frozenset(string.ascii_letters + string.digits)
 
 
@@ -286,17 +291,23 @@ class Sandbox:
     ``max_skew``
         Allowed OAuth timestamp skew in seconds (300).
     ``services``
-        Service route objects; by default Twitter v1.1 (``/1.1/``), X API v2 (``/2/``),
-        Mastodon (``/mastodon/``) and Bluesky (``/bluesky/``).
+        Service route objects; by default one of each: :class:`TwitterV1Service`
+        (``/1.1/``), :class:`TwitterV2Service` (``/2/``), :class:`MastodonService`
+        (``/mastodon/``), :class:`BlueskyService` (``/bluesky/``), :class:`TwitPicService`,
+        :class:`TwitrPixService` and :class:`StatusNetService` (each has its own knobs:
+        ``sb.twitrpix.maintenance = True``, ``sb.statusnet.redirect_to = "http://elsewhere/"``...).
     ``x_bearer_token``, ``mastodon_token``, ``bluesky_identifier``, ``bluesky_password``
         Credentials the X v2, Mastodon and Bluesky routes accept (random by default);
         :attr:`bluesky_token` is the ``accessJwt`` that createSession hands out.
 
     Attributes: :attr:`credentials`, :attr:`requests` (every request received, in order),
-    :attr:`uploads` (Twitter v1.1 media by id), :attr:`nonces`, :attr:`rate_limits`, and one
-    attribute per service (:attr:`twitter_v1`, :attr:`twitter_v2`, :attr:`mastodon`,
-    :attr:`bluesky`; None when not running) holding that service's records and knobs.
-    Addresses: :attr:`url` (v1.1), :attr:`x2_url`, :attr:`mastodon_url`, :attr:`bluesky_url`.
+    :attr:`uploads` (Twitter v1.1 media by id), :attr:`nonces`, :attr:`rate_limits`,
+    :attr:`faults`; per service: :attr:`twitter_v1`, :attr:`twitter_v2`, :attr:`mastodon`,
+    :attr:`bluesky` (None when not running), :attr:`twitpic`, :attr:`twitrpix`,
+    :attr:`statusnet` (with their records and knobs, e.g. ``sb.twitpic.uploads``); base URLs
+    :attr:`url` (v1.1), :attr:`x2_url`, :attr:`mastodon_url`, :attr:`bluesky_url`,
+    :attr:`twitpic_url`, :attr:`twitrpix_url`, :attr:`statusnet_url`; keys
+    :attr:`twitpic_api_key`, :attr:`twitrpix_api_key`, :attr:`statusnet_credentials`.
     """
 
     #: ``(limit)`` used for requests no service classified (404s, 405s, unknown paths).
@@ -322,6 +333,9 @@ class Sandbox:
     ) -> None:
         from .bluesky import BlueskyService
         from .mastodon import MastodonService
+        from .statusnet import StatusNetService
+        from .twitpic import TwitPicService
+        from .twitrpix import TwitrPixService
         from .twitter_v1 import TwitterV1Service
         from .twitter_v2 import TwitterV2Service
 
@@ -356,13 +370,24 @@ class Sandbox:
         self.services: list[SandboxService] = (
             list(services)
             if services is not None
-            else [TwitterV1Service(), TwitterV2Service(), MastodonService(), BlueskyService()]
+            else [
+                TwitterV1Service(),
+                TwitterV2Service(),
+                MastodonService(),
+                BlueskyService(),
+                TwitPicService(),
+                TwitrPixService(),
+                StatusNetService(),
+            ]
         )
         #: The Twitter v1.1 service among :attr:`services`, if any (likewise below).
-        self.twitter_v1: TwitterV1Service | None = _find(self.services, TwitterV1Service)
-        self.twitter_v2: TwitterV2Service | None = _find(self.services, TwitterV2Service)
-        self.mastodon: MastodonService | None = _find(self.services, MastodonService)
-        self.bluesky: BlueskyService | None = _find(self.services, BlueskyService)
+        self.twitter_v1: TwitterV1Service | None = self._find(TwitterV1Service)
+        self.twitter_v2: TwitterV2Service | None = self._find(TwitterV2Service)
+        self.mastodon: MastodonService | None = self._find(MastodonService)
+        self.bluesky: BlueskyService | None = self._find(BlueskyService)
+        self._twitpic: TwitPicService | None = self._find(TwitPicService)
+        self._twitrpix: TwitrPixService | None = self._find(TwitrPixService)
+        self._statusnet: StatusNetService | None = self._find(StatusNetService)
         self._runner: web.AppRunner | None = None
         self._bound_port: int | None = None
 
@@ -401,6 +426,60 @@ class Sandbox:
         if self.twitter_v1 is None:
             raise RuntimeError("this sandbox runs no Twitter v1.1 service")
         return self.twitter_v1.uploads
+
+    def _find(self, kind: type[_S]) -> _S | None:
+        return next((s for s in self.services if isinstance(s, kind)), None)
+
+    @staticmethod
+    def _need(service: _S | None, name: str) -> _S:
+        if service is None:
+            raise RuntimeError(f"this sandbox runs no {name} service")
+        return service
+
+    @property
+    def twitpic(self) -> TwitPicService:
+        """The TwitPic service (knobs, ``uploads``)."""
+        return self._need(self._twitpic, "TwitPic")
+
+    @property
+    def twitrpix(self) -> TwitrPixService:
+        """The TwitrPix service (knobs, ``uploads``, ``tweets``)."""
+        return self._need(self._twitrpix, "TwitrPix")
+
+    @property
+    def statusnet(self) -> StatusNetService:
+        """The StatusNet service (knobs, ``notices``)."""
+        return self._need(self._statusnet, "StatusNet")
+
+    @property
+    def twitpic_url(self) -> str:
+        """Root of the TwitPic API v2: ``http://HOST:PORT/twitpic/2/``."""
+        return self.base_url + self.twitpic.prefix.lstrip("/")
+
+    @property
+    def twitrpix_url(self) -> str:
+        """Root of the TwitrPix API 1.0: ``http://HOST:PORT/twitrpix/1/``."""
+        return self.base_url + self.twitrpix.prefix.lstrip("/")
+
+    @property
+    def statusnet_url(self) -> str:
+        """Root of the StatusNet API: ``http://HOST:PORT/statusnet/api/``."""
+        return self.base_url + self.statusnet.prefix.lstrip("/")
+
+    @property
+    def twitpic_api_key(self) -> str:
+        """The TwitPic API key the sandbox accepts."""
+        return self.twitpic.api_key
+
+    @property
+    def twitrpix_api_key(self) -> str:
+        """The TwitrPix API key the sandbox accepts."""
+        return self.twitrpix.api_key
+
+    @property
+    def statusnet_credentials(self) -> dict[str, str]:
+        """``{"username": …, "password": …}`` the StatusNet service accepts (a copy)."""
+        return {"username": self.statusnet.username, "password": self.statusnet.password}
 
     # --- lifecycle ---
 
@@ -558,10 +637,6 @@ def _fault_response(request: web.Request, fault: Fault, now: float) -> web.Respo
         response.headers["x-rate-limit-reset"] = str(int(now + fault.reset_in + 0.999))
         response.headers["x-rate-limit-remaining"] = "0"
     return response
-
-
-def _find(services: list[SandboxService], kind: type[_S]) -> _S | None:
-    return next((s for s in services if isinstance(s, kind)), None)
 
 
 def _plain_error(request: web.Request, exc: web.HTTPException) -> web.Response:

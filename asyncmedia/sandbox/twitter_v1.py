@@ -6,7 +6,9 @@ Routes, under ``/1.1/``:
   chunked commands INIT (202), APPEND (204, empty ``text/html``), FINALIZE (201);
 - ``GET media/upload.json?command=STATUS&media_id=…`` — one step of the processing state
   machine per call;
-- ``POST media/metadata/create.json`` — alt text (JSON body, 200 with an empty body).
+- ``POST media/metadata/create.json`` — alt text (JSON body, 200 with an empty body);
+- ``POST statuses/update_with_media.json`` — the legacy Tweet-with-one-image call (multipart
+  ``status`` + ``media[]``, at most 3 MB), recorded in :attr:`TwitterV1Service.statuses`.
 
 Every request is OAuth 1.0a-verified the way the real host does it (form bodies signed,
 multipart and JSON bodies not), and every upload leaves an :class:`UploadRecord` for tests.
@@ -45,11 +47,14 @@ __all__ = [
     "MAX_CHUNK_BYTES",
     "MAX_GIF_BYTES",
     "MAX_IMAGE_BYTES",
+    "MAX_UPDATE_WITH_MEDIA_BYTES",
     "MAX_VIDEO_BYTES",
     "MEDIA_CATEGORIES",
     "RATE_LIMITS",
+    "StatusRecord",
     "TwitterV1Service",
     "UploadRecord",
+    "image_dimensions",
     "sniff_media_type",
 ]
 
@@ -62,6 +67,10 @@ MAX_CHUNK_BYTES = 5_242_880
 MAX_SEGMENT_INDEX = 999
 MAX_ALT_TEXT = 1000
 MAX_ADDITIONAL_OWNERS = 100
+MAX_UPDATE_WITH_MEDIA_BYTES = 3_145_728
+MAX_TWEET_CHARS = 280
+#: ``x-mediaratelimit-limit`` of update_with_media (PROTOCOLS.md §4.3, recorded).
+MEDIA_RATE_LIMIT = 6000
 
 MEDIA_CATEGORIES = frozenset(
     {
@@ -88,6 +97,7 @@ RATE_LIMITS: dict[str, int] = {
     "FINALIZE": 615,
     "STATUS": 1000,
     "METADATA": 2000,
+    "UPDATE_WITH_MEDIA": 300,
 }
 
 _FORM = "application/x-www-form-urlencoded"
@@ -183,6 +193,27 @@ class UploadRecord:
         self.sha256 = self._hasher.hexdigest()
 
 
+@dataclass
+class StatusRecord:
+    """One Tweet posted with ``statuses/update_with_media``, as the sandbox received it.
+
+    ``status`` is the text exactly as decoded from its multipart part; ``params`` the other
+    text fields; ``sha256``/``size``/``media_type`` describe the ``media[]`` part (type sniffed
+    from the bytes); ``filename``/``part_content_type`` are the part's own headers.
+    """
+
+    id: int
+    id_str: str
+    status: str
+    sha256: str
+    size: int
+    media_type: str | None
+    filename: str | None
+    part_content_type: str | None
+    params: dict[str, str]
+    media_id: int
+
+
 class _Refusal(Exception):
     """Raised inside a handler to answer at once with ``response``."""
 
@@ -197,6 +228,8 @@ class _MediaPart:
     size: int
     sha256: str
     head: bytes
+    filename: str | None = None
+    content_type: str | None = None
 
 
 @dataclass
@@ -250,7 +283,7 @@ def sniff_media_type(head: bytes) -> str | None:
     return None
 
 
-def _dimensions(media_type: str | None, head: bytes) -> tuple[int, int]:
+def image_dimensions(media_type: str | None, head: bytes) -> tuple[int, int]:
     """Width and height when cheaply readable from the header, else (0, 0)."""
     try:
         if media_type == "image/png" and len(head) >= 24:
@@ -325,6 +358,8 @@ async def _read_media_part(part: BodyPartReader) -> _MediaPart:
         size=size,
         sha256=hasher.hexdigest(),
         head=head,
+        filename=part.filename,
+        content_type=part.headers.get("Content-Type"),
     )
 
 
@@ -341,8 +376,14 @@ def _media_from_base64(request: web.Request, text: str) -> _MediaPart:
     )
 
 
-async def _read_params(request: web.Request) -> _Params:
-    """Query parameters plus, depending on Content-Type, form or multipart fields."""
+async def _read_params(
+    request: web.Request, *, media_names: tuple[str, ...] = ("media",)
+) -> _Params:
+    """Query parameters plus, depending on Content-Type, form or multipart fields.
+
+    Multipart parts named in ``media_names`` are the media (``media[]`` for
+    update_with_media).
+    """
     fields = {key: request.query.getall(key)[-1] for key in request.query}
     media: _MediaPart | None = None
     form_body: str | None = None
@@ -353,7 +394,7 @@ async def _read_params(request: web.Request) -> _Params:
             while (part := await reader.next()) is not None:
                 if not isinstance(part, BodyPartReader):
                     raise _shape_b(request, "Nested multipart bodies are not supported.")
-                if part.name == "media":
+                if part.name in media_names:
                     media = await _read_media_part(part)
                 elif part.name == "media_data":
                     media = _media_from_base64(request, (await part.read()).decode("ascii"))
@@ -395,6 +436,8 @@ class TwitterV1Service:
     def __init__(self) -> None:
         #: Media by ``media_id``.
         self.uploads: dict[int, UploadRecord] = {}
+        #: Tweets posted with ``statuses/update_with_media``, in order.
+        self.statuses: list[StatusRecord] = []
         self._sandbox: Sandbox | None = None
         self._last_id = _FIRST_MEDIA_ID - 1
 
@@ -405,6 +448,9 @@ class TwitterV1Service:
         app.router.add_route("GET", self.prefix + "media/upload.json", self.upload_get)
         app.router.add_route(
             "POST", self.prefix + "media/metadata/create.json", self.metadata_create
+        )
+        app.router.add_route(
+            "POST", self.prefix + "statuses/update_with_media.json", self.update_with_media
         )
 
     @property
@@ -570,7 +616,7 @@ class TwitterV1Service:
             raise _shape_b(request, f"File size exceeds {MAX_IMAGE_BYTES} bytes.")
         category = self._check_category(request, params.fields, sniffed)
         owners = self._check_owners(request, params.fields)
-        width, height = _dimensions(sniffed, media.head)
+        width, height = image_dimensions(sniffed, media.head)
         now = time.monotonic()
         record = self._new_record(
             sha256=media.sha256,
@@ -654,7 +700,7 @@ class TwitterV1Service:
         index = int(raw_index)
         if index == 0:
             record.sniffed_type = sniff_media_type(media.head)
-            record.width, record.height = _dimensions(record.sniffed_type, media.head)
+            record.width, record.height = image_dimensions(record.sniffed_type, media.head)
         record.add_segment(index, media.data)
         return web.Response(
             status=204,
@@ -783,3 +829,97 @@ class TwitterV1Service:
             return web.Response(status=200, body=b"", headers={"Content-Type": _HTML_TYPE})
         except _Refusal as refusal:
             return refusal.response
+
+    async def update_with_media(self, request: web.Request) -> web.Response:
+        """``POST statuses/update_with_media.json``: multipart ``status`` + ``media[]``.
+
+        The signature is checked with no body parameters (multipart never enters it), so a
+        client that signed ``status`` or ``media[]`` gets 401 code 32 — the original bug.
+        """
+        context = service_context(request)
+        context.rate_limit = ("twitter_v1:UPDATE_WITH_MEDIA", RATE_LIMITS["UPDATE_WITH_MEDIA"])
+        try:
+            params = await _read_params(request, media_names=("media[]",))
+            self._authenticate(request, params.form_body, context)
+            if not params.multipart:
+                raise _shape_b(request, "update_with_media must be sent as multipart/form-data.")
+            media = params.media
+            if media is None:
+                raise _shape_a(400, 38, "media parameter is missing.")
+            sniffed = sniff_media_type(media.head)
+            if sniffed is None or not sniffed.startswith("image/"):
+                raise _shape_b(request, "media type unrecognized.")
+            if media.size > MAX_UPDATE_WITH_MEDIA_BYTES:
+                raise _shape_b(request, f"File size exceeds {MAX_UPDATE_WITH_MEDIA_BYTES} bytes.")
+            fields = dict(params.fields)
+            status = fields.pop("status", "")
+            if len(status) > MAX_TWEET_CHARS:
+                raise _shape_a(403, 186, "Status is over 280 characters.")
+            record = self._new_record(
+                sha256=media.sha256,
+                size=media.size,
+                media_type=sniffed,
+                state="succeeded",
+                sniffed_type=sniffed,
+            )
+            record.width, record.height = image_dimensions(sniffed, media.head)
+            tweet_id = record.media_id + 7
+            self.statuses.append(
+                StatusRecord(
+                    id=tweet_id,
+                    id_str=str(tweet_id),
+                    status=status,
+                    sha256=media.sha256,
+                    size=media.size,
+                    media_type=sniffed,
+                    filename=media.filename,
+                    part_content_type=media.content_type,
+                    params=fields,
+                    media_id=record.media_id,
+                )
+            )
+            remaining = MEDIA_RATE_LIMIT - len(self.statuses)
+            return _json_response(
+                200,
+                self._tweet(tweet_id, status, record),
+                {
+                    "x-mediaratelimit-class": "photos",
+                    "x-mediaratelimit-limit": str(MEDIA_RATE_LIMIT),
+                    "x-mediaratelimit-remaining": str(max(0, remaining)),
+                    "x-mediaratelimit-reset": str(int(self.sandbox.clock()) + 86400),
+                },
+            )
+        except _Refusal as refusal:
+            return refusal.response
+
+    def _tweet(self, tweet_id: int, status: str, record: UploadRecord) -> dict[str, Any]:
+        """A Tweet object shaped like the recorded answer (PROTOCOLS.md §5.5)."""
+        code = format(record.media_id % 36**10, "x")[:10]
+        short = f"https://t.co/{code}"
+        start = len(status) + 1 if status else 0
+        entity = {
+            "id": record.media_id,
+            "id_str": record.media_id_string,
+            "indices": [start, start + len(short)],
+            "media_url": f"http://pbs.twimg.com/media/{code}.png",
+            "media_url_https": f"https://pbs.twimg.com/media/{code}.png",
+            "url": short,
+            "display_url": f"pic.twitter.com/{code}",
+            "expanded_url": f"https://twitter.com/sandbox/status/{tweet_id}/photo/1",
+            "type": "photo",
+            "sizes": {
+                "large": {"w": record.width, "h": record.height, "resize": "fit"},
+                "thumb": {"w": 150, "h": 150, "resize": "crop"},
+            },
+        }
+        user_id = self.sandbox.credentials["access_token"].split("-", 1)[0]
+        return {
+            "created_at": time.strftime("%a %b %d %H:%M:%S +0000 %Y", time.gmtime()),
+            "id": tweet_id,
+            "id_str": str(tweet_id),
+            "text": f"{status} {short}" if status else short,
+            "truncated": False,
+            "entities": {"hashtags": [], "urls": [], "user_mentions": [], "media": [entity]},
+            "extended_entities": {"media": [entity]},
+            "user": {"id": int(user_id) if user_id.isdigit() else 1, "screen_name": "sandbox"},
+        }

@@ -44,9 +44,9 @@ from .twitter_v1 import (
     MAX_SEGMENT_INDEX,
     MAX_VIDEO_BYTES,
     UploadRecord,
-    _dimensions,
     _MediaPart,
     _read_media_part,
+    image_dimensions,
     sniff_media_type,
 )
 
@@ -330,7 +330,7 @@ class TwitterV2Service:
             raise _invalid(f"media_type {declared} does not match the bytes ({sniffed}).")
         if media.size > MAX_IMAGE_BYTES:
             raise _invalid(f"File size exceeds {MAX_IMAGE_BYTES} bytes.")
-        width, height = _dimensions(sniffed, media.head)
+        width, height = image_dimensions(sniffed, media.head)
         now = time.monotonic()
         record = self._new_record(
             sha256=media.sha256,
@@ -404,7 +404,7 @@ class TwitterV2Service:
         index = int(raw_index)
         if index == 0:
             record.sniffed_type = sniff_media_type(media.head)
-            record.width, record.height = _dimensions(record.sniffed_type, media.head)
+            record.width, record.height = image_dimensions(record.sniffed_type, media.head)
         record.add_segment(index, media.data)
         return _data({"expires_at": int(self.sandbox.clock()) + self._expires_in(record)})
 

@@ -1,0 +1,135 @@
+"""Request bodies in, XML answers out: what the classic sandbox services share.
+
+:func:`read_form` reads a multipart or urlencoded body into text fields and hashed file parts
+(files are streamed through SHA-256 and only their head is kept, so an upload never sits whole
+in memory); :func:`xml_answer` renders a nested mapping as an XML document, the way the
+classic services answered when asked for ``.xml``.
+
+Generating XML with the standard library is safe (only *parsing* untrusted XML is not).  Like
+the rest of the sandbox, this module must not import the client side of :mod:`asyncmedia`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+from xml.etree import ElementTree
+
+from aiohttp import BodyPartReader, web
+
+__all__ = ["HEAD_BYTES", "ReceivedFile", "ReceivedForm", "read_form", "xml_answer"]
+
+HEAD_BYTES = 65536
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+@dataclass
+class ReceivedFile:
+    """A file part as received: its name, part headers, size, SHA-256 and first bytes."""
+
+    name: str
+    filename: str | None
+    content_type: str | None
+    size: int
+    sha256: str
+    head: bytes = field(repr=False)
+
+
+@dataclass
+class ReceivedForm:
+    """Text fields (last value wins in ``fields``; all in ``items``) and file parts by name.
+
+    ``raw_form`` is the body itself when it was ``application/x-www-form-urlencoded`` (the only
+    kind of body that enters an OAuth signature).
+    """
+
+    fields: dict[str, str] = field(default_factory=dict)
+    items: list[tuple[str, str]] = field(default_factory=list)
+    files: dict[str, ReceivedFile] = field(default_factory=dict)
+    multipart: bool = False
+    raw_form: str | None = None
+
+
+async def _read_file(name: str, part: BodyPartReader) -> ReceivedFile:
+    hasher = hashlib.sha256()
+    head = b""
+    size = 0
+    while chunk := await part.read_chunk(65536):
+        hasher.update(chunk)
+        size += len(chunk)
+        if len(head) < HEAD_BYTES:
+            head += chunk[: HEAD_BYTES - len(head)]
+    return ReceivedFile(
+        name=name,
+        filename=part.filename,
+        content_type=part.headers.get("Content-Type"),
+        size=size,
+        sha256=hasher.hexdigest(),
+        head=head,
+    )
+
+
+async def read_form(request: web.Request, *, file_fields: frozenset[str]) -> ReceivedForm:
+    """Read the body of ``request``; parts named in ``file_fields`` are files.
+
+    :raises ValueError: a malformed body (bad multipart framing, text that is not UTF-8).
+    """
+    form = ReceivedForm()
+    try:
+        if request.content_type.startswith("multipart/"):
+            form.multipart = True
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                if not isinstance(part, BodyPartReader):
+                    raise ValueError("nested multipart bodies are not supported")
+                name = part.name or ""
+                if name in file_fields:
+                    form.files[name] = await _read_file(name, part)
+                else:
+                    value = (await part.read()).decode("utf-8")
+                    form.fields[name] = value
+                    form.items.append((name, value))
+        elif request.content_type == FORM_TYPE:
+            form.raw_form = await request.text()
+            for name, value in parse_qsl(form.raw_form, keep_blank_values=True):
+                form.fields[name] = value
+                form.items.append((name, value))
+    except (UnicodeDecodeError, AssertionError) as exc:
+        raise ValueError(f"malformed request body: {exc}") from exc
+    return form
+
+
+def _fill(element: ElementTree.Element, value: Any) -> None:
+    if isinstance(value, Mapping):
+        for key, child in value.items():
+            if isinstance(child, list):
+                for item in child:
+                    _fill(ElementTree.SubElement(element, key), item)
+            else:
+                _fill(ElementTree.SubElement(element, key), child)
+    elif value is None:
+        return
+    elif isinstance(value, bool):
+        element.text = "true" if value else "false"
+    else:
+        element.text = str(value)
+
+
+def xml_answer(
+    root: str, content: Any = None, *, attributes: Mapping[str, str] | None = None
+) -> bytes:
+    """``<root attributes…>content</root>`` as UTF-8 bytes with an XML declaration.
+
+    Mappings become child elements (lists repeat the element), ``None`` an empty element,
+    booleans ``true``/``false``, anything else its ``str``.
+
+    >>> xml_answer("r", {"a": 1, "b": None}, attributes={"s": "ok"}).split(b"\n", 1)[1]
+    b'<r s="ok"><a>1</a><b /></r>'
+    """
+    element = ElementTree.Element(root, dict(attributes or {}))
+    _fill(element, content)
+    document: bytes = ElementTree.tostring(element, encoding="utf-8", xml_declaration=True)
+    return document

@@ -1,0 +1,88 @@
+"""Upload a photo to TwitrPix (API 1.0), check it is up first, and print the image URLs.
+
+.. warning:: TwitrPix authenticates by *pass-through*: your Twitter consumer secret and token
+   secret are sent to TwitrPix, and its documented URL is plain http://.  Only use it with a
+   host you trust, over HTTPS.
+
+Environment (all five for the real service; with none set, the script starts the embedded
+sandbox and runs against it):
+
+    TWITRPIX_API_KEY
+    ASYNCMEDIA_CONSUMER_KEY, ASYNCMEDIA_CONSUMER_SECRET,
+    ASYNCMEDIA_ACCESS_TOKEN, ASYNCMEDIA_ACCESS_TOKEN_SECRET
+    TWITRPIX_URL          optional API root (default http://api.twitrpix.com/1/)
+    TWITRPIX_FORMAT       optional "json" (default) or "xml"
+
+Usage: python examples/twitrpix_upload.py [IMAGE] [MESSAGE]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from make_samples import png
+
+from asyncmedia import AsyncMediaError, ServiceUnavailable, TwitrPixClient
+from asyncmedia.sandbox import Sandbox
+
+NAMES = {
+    "api_key": "TWITRPIX_API_KEY",
+    "consumer_key": "ASYNCMEDIA_CONSUMER_KEY",
+    "consumer_secret": "ASYNCMEDIA_CONSUMER_SECRET",
+    "access_token": "ASYNCMEDIA_ACCESS_TOKEN",
+    "access_token_secret": "ASYNCMEDIA_ACCESS_TOKEN_SECRET",
+}
+
+
+async def upload(client: TwitrPixClient, image: str | bytes, message: str) -> None:
+    try:
+        print(f"ping: {await client.ping()}")
+    except ServiceUnavailable:
+        print("TwitrPix is down for maintenance; try later", file=sys.stderr)
+        raise
+    media = await client.upload(
+        image, message=message, tags=["asyncmedia", "test"], latitude=48.8584, longitude=2.2945
+    )
+    print(f"TwitrPix media {media.id}: {media.page_url}")
+    print(f"  thumb {media.thumb_url}")
+    print(f"  full  {media.full_url}")
+    print(f"  tweet text: {media.text}")
+
+
+async def main() -> int:
+    image: str | bytes = sys.argv[1] if len(sys.argv) > 1 else png(320, 200)
+    message = sys.argv[2] if len(sys.argv) > 2 else "A generated test card"
+    fmt = os.environ.get("TWITRPIX_FORMAT", "json")
+    given = {key: os.environ.get(name, "") for key, name in NAMES.items()}
+    try:
+        if any(given.values()):
+            missing = [NAMES[key] for key, value in given.items() if not value]
+            if missing:
+                print(f"set {', '.join(missing)} too", file=sys.stderr)
+                return 2
+            base_url = os.environ.get("TWITRPIX_URL", "http://api.twitrpix.com/1/")
+            async with TwitrPixClient(**given, base_url=base_url, response_format=fmt) as client:
+                await upload(client, image, message)
+        else:
+            async with Sandbox() as sb:
+                print(
+                    f"no credentials set; using the embedded sandbox at {sb.twitrpix_url}",
+                    file=sys.stderr,
+                )
+                async with TwitrPixClient(
+                    sb.twitrpix_api_key,
+                    **sb.credentials,
+                    base_url=sb.twitrpix_url,
+                    response_format=fmt,
+                ) as client:
+                    await upload(client, image, message)
+    except AsyncMediaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
