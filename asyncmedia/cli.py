@@ -1,12 +1,17 @@
 """The ``asyncmedia`` command: ``upload`` media and run the local ``sandbox``.
 
-``asyncmedia upload --service {twitter,x2,mastodon,bluesky} PATH_OR_URL`` takes each service's
-credentials from environment variables (:data:`SERVICE_ENV` lists them); when none of a
-service's variables is set, it starts the embedded sandbox and uploads there.
+``asyncmedia upload [--service S] PATH_OR_URL...`` uploads one or more files or URLs
+(``--concurrency`` at once) and prints each result: as JSON when ``--json`` is given or when
+stdout is not a terminal, as one readable line per file otherwise.  On a terminal a progress
+bar (bytes, rate, ETA) is drawn on stderr; ``--quiet`` hides it and the notices.
 
-Exit codes: 0 success; 1 the service refused the upload (API, processing or connection error);
-2 bad usage or unusable input (missing file, text mode, unknown type, too large);
-130 interrupted.  Errors are printed as one line on stderr, without a traceback.
+Credentials come from environment variables (:mod:`asyncmedia.environment` lists them per
+service); when none of a service's variables is set, the embedded sandbox is started and used.
+
+Exit codes: 0 every upload succeeded; 1 the service refused an upload (API, processing or
+connection error); 2 bad usage or unusable input (missing file, text mode, unknown type, too
+large) — the highest applies when several files fail; 130 interrupted.  Errors are printed as
+one line each on stderr, without a traceback.
 """
 
 from __future__ import annotations
@@ -14,63 +19,44 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
+import logging
+import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
+from tqdm import tqdm
+
 from . import __version__
-from .auth import OAuth1Credentials
-from .client import MediaClient
+from .environment import ENVIRONMENT, client_from_env
 from .errors import AsyncMediaError, MediaSourceError, MediaTooLarge
 from .media import Blob, MastodonMedia, Media
-from .services import BlueskyClient, MastodonClient
 
 __all__ = ["main"]
 
-ENV_KEYS = {
-    "consumer_key": "ASYNCMEDIA_CONSUMER_KEY",
-    "consumer_secret": "ASYNCMEDIA_CONSUMER_SECRET",
-    "access_token": "ASYNCMEDIA_ACCESS_TOKEN",
-    "access_token_secret": "ASYNCMEDIA_ACCESS_TOKEN_SECRET",
-}
-X_BEARER_ENV = "ASYNCMEDIA_X_BEARER_TOKEN"
-MASTODON_ENV = {"url": "ASYNCMEDIA_MASTODON_URL", "token": "ASYNCMEDIA_MASTODON_TOKEN"}
-BLUESKY_ENV = {
-    "url": "ASYNCMEDIA_BLUESKY_URL",
-    "identifier": "ASYNCMEDIA_BLUESKY_IDENTIFIER",
-    "password": "ASYNCMEDIA_BLUESKY_PASSWORD",
-    "jwt": "ASYNCMEDIA_BLUESKY_JWT",
-}
-#: The environment variables each ``--service`` reads.
-SERVICE_ENV: dict[str, tuple[str, ...]] = {
-    "twitter": tuple(ENV_KEYS.values()),
-    "x2": (X_BEARER_ENV, *ENV_KEYS.values()),
-    "mastodon": tuple(MASTODON_ENV.values()),
-    "bluesky": tuple(BLUESKY_ENV.values()),
-}
-SERVICES = tuple(SERVICE_ENV)
+UPLOAD_SERVICES = ("twitter", "x2", "mastodon", "bluesky")
 EXIT_OK, EXIT_SERVICE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def media_as_json(media: Media) -> dict[str, Any]:
-    """The fields of ``media`` worth printing (``raw`` left out)."""
-    data = asdict(media)
+def result_as_json(result: Media | MastodonMedia | Blob) -> dict[str, Any]:
+    """The fields of an upload result worth printing (``raw`` left out)."""
+    if isinstance(result, Blob):
+        return result.as_dict()
+    data = asdict(result)
     data.pop("raw", None)
     return data
 
 
-def mastodon_media_as_json(media: MastodonMedia) -> dict[str, Any]:
-    """The fields of a Mastodon attachment worth printing (``raw`` left out)."""
-    data = asdict(media)
-    data.pop("raw", None)
-    return data
-
-
-def blob_as_json(blob: Blob) -> dict[str, Any]:
-    """The blob reference as a Bluesky record embeds it."""
-    return blob.as_dict()
+def describe(source: str, result: Media | MastodonMedia | Blob) -> str:
+    """One readable line for a terminal."""
+    if isinstance(result, Blob):
+        return f"{source}: blob {result.ref} ({result.mime_type}, {result.size} bytes)"
+    if isinstance(result, MastodonMedia):
+        return f"{source}: media {result.id} ({result.type}) {result.url or ''}".rstrip()
+    size = f", {result.size} bytes" if result.size is not None else ""
+    return f"{source}: media {result.media_id_string} ({result.media_type}{size})"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,24 +67,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"asyncmedia {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
+    env_help = "; ".join(
+        f"{service}: {', '.join(ENVIRONMENT[service])}" for service in UPLOAD_SERVICES
+    )
     upload = commands.add_parser(
         "upload",
-        help="upload a file or URL and print the media as JSON",
+        help="upload files or URLs and print the results",
         description=(
-            "twitter (X API v1.1) and x2 (X API v2): ASYNCMEDIA_CONSUMER_KEY, "
-            "ASYNCMEDIA_CONSUMER_SECRET, ASYNCMEDIA_ACCESS_TOKEN and "
-            "ASYNCMEDIA_ACCESS_TOKEN_SECRET, or for x2 ASYNCMEDIA_X_BEARER_TOKEN (an OAuth 2.0 "
-            "user token). mastodon: ASYNCMEDIA_MASTODON_URL and ASYNCMEDIA_MASTODON_TOKEN. "
-            "bluesky: ASYNCMEDIA_BLUESKY_IDENTIFIER and ASYNCMEDIA_BLUESKY_PASSWORD (an app "
-            "password) or ASYNCMEDIA_BLUESKY_JWT, and optionally ASYNCMEDIA_BLUESKY_URL. "
-            "When none of a service's variables is set, the embedded sandbox is started and "
-            "used."
+            "Credentials come from the environment (" + env_help + "). When none of a "
+            "service's variables is set, the embedded sandbox is started and used."
         ),
     )
-    upload.add_argument("source", metavar="PATH_OR_URL", help="file path or http(s) URL")
+    upload.add_argument("sources", metavar="PATH_OR_URL", nargs="+", help="file paths or URLs")
     upload.add_argument(
         "--service",
-        choices=SERVICES,
+        choices=UPLOAD_SERVICES,
         default="twitter",
         help="where to upload (default: twitter, i.e. X API v1.1; x2 is X API v2)",
     )
@@ -120,29 +103,15 @@ def _parser() -> argparse.ArgumentParser:
     upload.add_argument(
         "--upload-url", help="X media upload API root (default: X's, for the chosen version)"
     )
+    upload.add_argument(
+        "--concurrency", type=int, default=4, help="uploads at once when given several (4)"
+    )
+    upload.add_argument("--json", action="store_true", help="print results as JSON")
+    upload.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no notices")
 
     sandbox = commands.add_parser("sandbox", help="run the local service emulator")
     sandbox.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: free)")
     return parser
-
-
-def _env_credentials() -> OAuth1Credentials | None:
-    found = {key: os.environ.get(env, "") for key, env in ENV_KEYS.items()}
-    if not any(found.values()):
-        return None
-    missing = [ENV_KEYS[key] for key, value in found.items() if not value]
-    if missing:
-        raise ValueError(f"set {', '.join(missing)} too (or unset all four for the sandbox)")
-    return OAuth1Credentials(
-        consumer_key=found["consumer_key"],
-        consumer_secret=found["consumer_secret"],
-        access_token=found["access_token"],
-        access_token_secret=found["access_token_secret"],
-    )
-
-
-def _env(*names: str) -> dict[str, str]:
-    return {name: os.environ.get(name, "") for name in names}
 
 
 def _check_options(args: argparse.Namespace) -> None:
@@ -163,6 +132,8 @@ def _check_options(args: argparse.Namespace) -> None:
         )
     if misplaced:
         raise ValueError(f"{', '.join(misplaced)} cannot be used with --service {args.service}")
+    if args.concurrency < 1:
+        raise ValueError("--concurrency must be at least 1")
 
 
 def _parse_focus(text: str | None) -> tuple[float, float] | None:
@@ -175,141 +146,153 @@ def _parse_focus(text: str | None) -> tuple[float, float] | None:
     return x, y
 
 
+class ProgressBar:
+    """One tqdm bar over every upload's bytes; totals are added as uploads learn them."""
+
+    def __init__(self, enabled: bool, files: int) -> None:
+        self._bar: Any = None
+        if enabled:
+            size = shutil.get_terminal_size((100, 24))
+            self._bar = tqdm(
+                total=0,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                file=sys.stderr,
+                desc=f"0/{files} files",
+                leave=False,
+                # a pty may report a 0x0 size (a starting tmux pane, `script`), and tqdm then
+                # draws nothing: fall back to 100x24
+                ncols=size.columns or 100,
+                nrows=size.lines or 24,
+            )
+        self._files = files
+        self._done = 0
+        self._seen: dict[int, tuple[int, int]] = {}
+
+    def callback(self, index: int) -> Any:
+        def progress(sent: int, total: int) -> None:
+            if self._bar is None:
+                return
+            before_sent, before_total = self._seen.get(index, (0, 0))
+            if total != before_total:
+                self._bar.total += total - before_total
+            self._bar.update(sent - before_sent)
+            self._seen[index] = (sent, total)
+
+        return progress
+
+    def finished(self) -> None:
+        self._done += 1
+        if self._bar is not None:
+            self._bar.set_description(f"{self._done}/{self._files} files")
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+async def _upload_one(client: Any, args: argparse.Namespace, source: str, progress: Any) -> Any:
+    if args.service == "mastodon":
+        return await client.upload_media(
+            source,
+            description=args.alt_text,
+            focus=_parse_focus(args.focus),
+            media_type=args.media_type,
+            progress=progress,
+        )
+    if args.service == "bluesky":
+        return await client.upload_blob(source, media_type=args.media_type, progress=progress)
+    return await client.upload_media(
+        source,
+        media_type=args.media_type,
+        media_category=args.media_category,
+        chunked=args.chunked,
+        alt_text=args.alt_text,
+        progress=progress,
+    )
+
+
+@contextmanager
+def _log_to_stderr(level: int) -> Iterator[None]:
+    """Show the library's notices (sandbox fallback, retries waiting) as one-line messages,
+    for the duration of the command (the logger is restored after: ``main`` may be called
+    in-process)."""
+    logger = logging.getLogger("asyncmedia")
+    saved = logger.level, logger.propagate
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("asyncmedia: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.level, logger.propagate = saved
+
+
+def _exit_code_for(exc: BaseException) -> int:
+    if isinstance(exc, (MediaSourceError, MediaTooLarge, ValueError)):
+        return EXIT_USAGE
+    return EXIT_SERVICE
+
+
+def _error_line(source: str, exc: BaseException) -> str:
+    kind = "" if _exit_code_for(exc) == EXIT_USAGE else f"{type(exc).__name__}: "
+    return f"asyncmedia: error: {source}: {kind}{exc}"
+
+
 async def _upload(args: argparse.Namespace) -> int:
     _check_options(args)
-    if args.service == "x2":
-        result = await _upload_x2(args)
-    elif args.service == "mastodon":
-        result = await _upload_mastodon(args)
-    elif args.service == "bluesky":
-        result = await _upload_bluesky(args)
-    else:
-        return await _upload_twitter(args)
-    print(json.dumps(result, indent=2))
-    return EXIT_OK
+    with _log_to_stderr(logging.ERROR if args.quiet else logging.WARNING):
+        return await _upload_all(args)
 
 
-def _announce_sandbox(url: str) -> None:
-    print(f"asyncmedia: no credentials set; using the embedded sandbox at {url}", file=sys.stderr)
+async def _upload_all(args: argparse.Namespace) -> int:
+    options: dict[str, Any] = {}
+    if args.upload_url:
+        options["upload_url"] = args.upload_url
+    as_json = args.json or not sys.stdout.isatty()
+    slots = asyncio.Semaphore(args.concurrency)
+    async with client_from_env(args.service, **options) as client:
+        bar = ProgressBar(not args.quiet and sys.stderr.isatty(), len(args.sources))
 
+        async def one(index: int, source: str) -> tuple[str, Any, AsyncMediaError | None]:
+            async with slots:
+                try:
+                    result = await _upload_one(client, args, source, bar.callback(index))
+                except AsyncMediaError as exc:
+                    return source, None, exc
+                finally:
+                    bar.finished()
+            return source, result, None
 
-def _twitter_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "media_type": args.media_type,
-        "media_category": args.media_category,
-        "chunked": args.chunked,
-        "alt_text": args.alt_text,
-    }
+        try:
+            results = await asyncio.gather(*(one(i, s) for i, s in enumerate(args.sources)))
+        finally:
+            bar.close()
 
-
-async def _upload_x2(args: argparse.Namespace) -> dict[str, Any]:
-    bearer = os.environ.get(X_BEARER_ENV, "")
-    if bearer and any(os.environ.get(env) for env in ENV_KEYS.values()):
-        raise ValueError(f"set either {X_BEARER_ENV} or the four OAuth 1.0a keys, not both")
-    credentials = None if bearer else _env_credentials()
-    extra = {"upload_url": args.upload_url} if args.upload_url else {}
-    if bearer:
-        async with MediaClient(bearer_token=bearer, api_version=2, **extra) as client:
-            media = await client.upload_media(args.source, **_twitter_options(args))
-    elif credentials is not None:
-        async with MediaClient(**credentials, api_version=2, **extra) as client:
-            media = await client.upload_media(args.source, **_twitter_options(args))
-    else:
-        from .sandbox import Sandbox
-
-        async with Sandbox() as sb:
-            _announce_sandbox(sb.x2_url)
-            async with MediaClient(
-                bearer_token=sb.x_bearer_token, api_version=2, upload_url=sb.x2_url
-            ) as client:
-                media = await client.upload_media(args.source, **_twitter_options(args))
-    return media_as_json(media)
-
-
-async def _upload_mastodon(args: argparse.Namespace) -> dict[str, Any]:
-    found = _env(*MASTODON_ENV.values())
-    options: dict[str, Any] = {
-        "description": args.alt_text,
-        "focus": _parse_focus(args.focus),
-        "media_type": args.media_type,
-    }
-    if any(found.values()):
-        missing = [name for name, value in found.items() if not value]
-        if missing:
-            raise ValueError(f"set {', '.join(missing)} too (or unset both for the sandbox)")
-        async with MastodonClient(
-            found[MASTODON_ENV["url"]], found[MASTODON_ENV["token"]]
-        ) as client:
-            media = await client.upload_media(args.source, **options)
-    else:
-        from .sandbox import Sandbox
-
-        async with Sandbox() as sb:
-            _announce_sandbox(sb.mastodon_url)
-            if sb.mastodon is not None:
-                sb.mastodon.processing_steps = 1
-            async with MastodonClient(
-                sb.mastodon_url, sb.mastodon_token, poll_interval=0.2
-            ) as client:
-                media = await client.upload_media(args.source, **options)
-    return mastodon_media_as_json(media)
-
-
-async def _upload_bluesky(args: argparse.Namespace) -> dict[str, Any]:
-    found = _env(*BLUESKY_ENV.values())
-    url = found[BLUESKY_ENV["url"]]
-    jwt = found[BLUESKY_ENV["jwt"]]
-    identifier = found[BLUESKY_ENV["identifier"]]
-    password = found[BLUESKY_ENV["password"]]
-    if any(found.values()):
-        if not jwt and not (identifier and password):
-            raise ValueError(
-                f"set {BLUESKY_ENV['identifier']} and {BLUESKY_ENV['password']} "
-                f"(or {BLUESKY_ENV['jwt']}); unset all Bluesky variables for the sandbox"
-            )
-        login: dict[str, Any] = (
-            {"access_jwt": jwt} if jwt else {"identifier": identifier, "password": password}
-        )
-        if url:
-            login["service_url"] = url
-        async with BlueskyClient(**login) as client:
-            blob = await client.upload_blob(args.source, media_type=args.media_type)
-    else:
-        from .sandbox import Sandbox
-
-        async with Sandbox() as sb:
-            _announce_sandbox(sb.bluesky_url)
-            async with BlueskyClient(
-                sb.bluesky_url, identifier=sb.bluesky_identifier, password=sb.bluesky_password
-            ) as client:
-                blob = await client.upload_blob(args.source, media_type=args.media_type)
-    return blob_as_json(blob)
-
-
-async def _upload_twitter(args: argparse.Namespace) -> int:
-    credentials = _env_credentials()
-    options: dict[str, Any] = {
-        "media_type": args.media_type,
-        "media_category": args.media_category,
-        "chunked": args.chunked,
-        "alt_text": args.alt_text,
-    }
-    if credentials is not None:
-        extra = {"upload_url": args.upload_url} if args.upload_url else {}
-        async with MediaClient(**credentials, **extra) as client:
-            media = await client.upload_media(args.source, **options)
-    else:
-        from .sandbox import Sandbox
-
-        async with Sandbox() as sb:
-            print(
-                f"asyncmedia: no credentials set; using the embedded sandbox at {sb.url}",
-                file=sys.stderr,
-            )
-            async with MediaClient(**sb.credentials, upload_url=sb.url, api_url=sb.url) as client:
-                media = await client.upload_media(args.source, **options)
-    print(json.dumps(media_as_json(media), indent=2))
-    return EXIT_OK
+    code = EXIT_OK
+    printable: list[dict[str, Any]] = []
+    for source, result, error in results:
+        if error is not None:
+            print(_error_line(source, error), file=sys.stderr)
+            code = max(code, _exit_code_for(error))
+            printable.append({"source": source, "error": str(error), "kind": type(error).__name__})
+        elif as_json:
+            printable.append({"source": source, **result_as_json(result)})
+        else:
+            print(describe(source, result))
+    if as_json:
+        if len(args.sources) == 1:
+            if code == EXIT_OK:  # one source: the result object itself, as before
+                single = printable[0]
+                single.pop("source")
+                print(json.dumps(single, indent=2))
+        else:
+            print(json.dumps(printable, indent=2))
+    return code
 
 
 async def _sandbox(args: argparse.Namespace) -> int:
@@ -349,12 +332,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("asyncmedia: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (MediaSourceError, MediaTooLarge, ValueError) as exc:
-        print(f"asyncmedia: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except AsyncMediaError as exc:
-        print(f"asyncmedia: error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_SERVICE
+    except (AsyncMediaError, ValueError) as exc:
+        kind = "" if _exit_code_for(exc) == EXIT_USAGE else f"{type(exc).__name__}: "
+        print(f"asyncmedia: error: {kind}{exc}", file=sys.stderr)
+        return _exit_code_for(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

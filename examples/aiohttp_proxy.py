@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from asyncmedia import AsyncMediaError, MediaClient, MediaSourceError
-from asyncmedia.environment import media_client_from_env
+from asyncmedia.environment import client_from_env
 
 CLIENT = web.AppKey("client", MediaClient)
 
@@ -36,7 +36,7 @@ FORM = """<!doctype html><title>asyncmedia proxy</title>
 
 
 async def media_client(app: web.Application) -> AsyncIterator[None]:
-    async with media_client_from_env() as client:
+    async with client_from_env("twitter") as client:
         app[CLIENT] = client
         yield
 

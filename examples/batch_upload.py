@@ -20,7 +20,7 @@ from make_samples import png
 from tqdm import tqdm
 
 from asyncmedia import AsyncMediaError, MediaClient
-from asyncmedia.environment import media_client_from_env
+from asyncmedia.environment import client_from_env
 
 MEDIA_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".mp4", ".mov"}
 
@@ -58,7 +58,7 @@ async def upload_folder(client: MediaClient, folder: Path, concurrency: int) -> 
 
 
 async def run(folder: Path | None, concurrency: int) -> int:
-    async with media_client_from_env() as client:
+    async with client_from_env("twitter") as client:
         if folder is not None:
             return await upload_folder(client, folder, concurrency)
         with tempfile.TemporaryDirectory() as tmp:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from typing import Any
 
 from make_samples import png
 
 from asyncmedia import BlueskyClient
-from asyncmedia.sandbox import Sandbox
+from asyncmedia.environment import client_from_env
 
 
 async def upload(client: BlueskyClient, image: Any) -> None:
@@ -33,22 +32,8 @@ async def upload(client: BlueskyClient, image: Any) -> None:
 
 async def main() -> None:
     image: Any = sys.argv[1] if len(sys.argv) > 1 else png(320, 200)
-    url = os.environ.get("ASYNCMEDIA_BLUESKY_URL") or "https://bsky.social"
-    jwt = os.environ.get("ASYNCMEDIA_BLUESKY_JWT")
-    identifier = os.environ.get("ASYNCMEDIA_BLUESKY_IDENTIFIER")
-    password = os.environ.get("ASYNCMEDIA_BLUESKY_PASSWORD")
-    if jwt or (identifier and password):
-        async with BlueskyClient(
-            url, access_jwt=jwt, identifier=identifier, password=password
-        ) as client:
-            await upload(client, image)
-    else:
-        async with Sandbox() as sb:
-            print(f"no credentials set: using the embedded sandbox at {sb.bluesky_url}")
-            async with BlueskyClient(
-                sb.bluesky_url, identifier=sb.bluesky_identifier, password=sb.bluesky_password
-            ) as client:
-                await upload(client, image)
+    async with client_from_env("bluesky") as client:
+        await upload(client, image)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from pathlib import Path
 from make_samples import png
 
 from asyncmedia import AsyncMediaError
-from asyncmedia.environment import media_client_from_env
+from asyncmedia.environment import client_from_env
 
 
 def pictures(folder: Path | None) -> list[Path | bytes]:
@@ -39,7 +39,7 @@ async def run(interval_minutes: float, count: int | None, folder: Path | None) -
         loop.add_signal_handler(sig, stop.set)
     queue = pictures(folder)
     posted = 0
-    async with media_client_from_env() as client:
+    async with client_from_env("twitter") as client:
         where = "the embedded sandbox" if client.sandbox is not None else "the service"
         print(f"bot: posting to {where} every {interval_minutes:g} min", flush=True)
         while not stop.is_set() and (count is None or posted < count):

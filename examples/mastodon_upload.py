@@ -10,14 +10,13 @@ Usage: python examples/mastodon_upload.py [IMAGE_PATH]
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from typing import Any
 
 from make_samples import mp4, png
 
 from asyncmedia import MastodonClient
-from asyncmedia.sandbox import Sandbox
+from asyncmedia.environment import client_from_env
 
 
 async def upload(client: MastodonClient, image: Any) -> None:
@@ -33,18 +32,8 @@ async def upload(client: MastodonClient, image: Any) -> None:
 
 async def main() -> None:
     image: Any = sys.argv[1] if len(sys.argv) > 1 else png(320, 200)
-    url = os.environ.get("ASYNCMEDIA_MASTODON_URL")
-    token = os.environ.get("ASYNCMEDIA_MASTODON_TOKEN")
-    if url and token:
-        async with MastodonClient(url, token) as client:
-            await upload(client, image)
-    else:
-        async with Sandbox() as sb:
-            print(f"no credentials set: using the embedded sandbox at {sb.mastodon_url}")
-            if sb.mastodon is not None:
-                sb.mastodon.processing_steps = 1  # one 206 before 200: a 1 s wait
-            async with MastodonClient(sb.mastodon_url, sb.mastodon_token) as client:
-                await upload(client, image)
+    async with client_from_env("mastodon") as client:
+        await upload(client, image)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 Environment (both for a real server; with neither set, the script starts the embedded sandbox
 and runs against it):
 
-    STATUSNET_USERNAME, STATUSNET_PASSWORD
-    STATUSNET_API_URL     optional API root (default https://identi.ca/api/); use https://
+    ASYNCMEDIA_STATUSNET_USERNAME, ASYNCMEDIA_STATUSNET_PASSWORD
+    ASYNCMEDIA_STATUSNET_URL optional API root (default https://identi.ca/api/); use https://
     STATUSNET_FORMAT      optional "json" (default) or "xml"
 
 Usage: python examples/statusnet_update.py [STATUS]
@@ -19,7 +19,7 @@ import sys
 from make_samples import png
 
 from asyncmedia import AsyncMediaError, StatusNetClient
-from asyncmedia.sandbox import Sandbox
+from asyncmedia.environment import client_from_env
 
 
 async def post(client: StatusNetClient, text: str) -> None:
@@ -33,29 +33,10 @@ async def post(client: StatusNetClient, text: str) -> None:
 async def main() -> int:
     text = sys.argv[1] if len(sys.argv) > 1 else "Hello from asyncmedia — Ünïcödé & co ✓"
     fmt = os.environ.get("STATUSNET_FORMAT", "json")
-    username = os.environ.get("STATUSNET_USERNAME", "")
-    password = os.environ.get("STATUSNET_PASSWORD", "")
     try:
-        if username or password:
-            if not (username and password):
-                print("set both STATUSNET_USERNAME and STATUSNET_PASSWORD", file=sys.stderr)
-                return 2
-            base_url = os.environ.get("STATUSNET_API_URL", "https://identi.ca/api/")
-            async with StatusNetClient(
-                username, password, base_url=base_url, response_format=fmt
-            ) as client:
-                await post(client, text)
-        else:
-            async with Sandbox() as sb:
-                print(
-                    f"no credentials set; using the embedded sandbox at {sb.statusnet_url}",
-                    file=sys.stderr,
-                )
-                async with StatusNetClient(
-                    **sb.statusnet_credentials, base_url=sb.statusnet_url, response_format=fmt
-                ) as client:
-                    await post(client, text)
-    except AsyncMediaError as exc:
+        async with client_from_env("statusnet", response_format=fmt) as client:
+            await post(client, text)
+    except (AsyncMediaError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -7,10 +7,10 @@
 Environment (all five for the real service; with none set, the script starts the embedded
 sandbox and runs against it):
 
-    TWITRPIX_API_KEY
+    ASYNCMEDIA_TWITRPIX_API_KEY
     ASYNCMEDIA_CONSUMER_KEY, ASYNCMEDIA_CONSUMER_SECRET,
     ASYNCMEDIA_ACCESS_TOKEN, ASYNCMEDIA_ACCESS_TOKEN_SECRET
-    TWITRPIX_URL          optional API root (default http://api.twitrpix.com/1/)
+    ASYNCMEDIA_TWITRPIX_URL optional API root (default http://api.twitrpix.com/1/)
     TWITRPIX_FORMAT       optional "json" (default) or "xml"
 
 Usage: python examples/twitrpix_upload.py [IMAGE] [MESSAGE]
@@ -25,15 +25,7 @@ import sys
 from make_samples import png
 
 from asyncmedia import AsyncMediaError, ServiceUnavailable, TwitrPixClient
-from asyncmedia.sandbox import Sandbox
-
-NAMES = {
-    "api_key": "TWITRPIX_API_KEY",
-    "consumer_key": "ASYNCMEDIA_CONSUMER_KEY",
-    "consumer_secret": "ASYNCMEDIA_CONSUMER_SECRET",
-    "access_token": "ASYNCMEDIA_ACCESS_TOKEN",
-    "access_token_secret": "ASYNCMEDIA_ACCESS_TOKEN_SECRET",
-}
+from asyncmedia.environment import client_from_env
 
 
 async def upload(client: TwitrPixClient, image: str | bytes, message: str) -> None:
@@ -55,30 +47,10 @@ async def main() -> int:
     image: str | bytes = sys.argv[1] if len(sys.argv) > 1 else png(320, 200)
     message = sys.argv[2] if len(sys.argv) > 2 else "A generated test card"
     fmt = os.environ.get("TWITRPIX_FORMAT", "json")
-    given = {key: os.environ.get(name, "") for key, name in NAMES.items()}
     try:
-        if any(given.values()):
-            missing = [NAMES[key] for key, value in given.items() if not value]
-            if missing:
-                print(f"set {', '.join(missing)} too", file=sys.stderr)
-                return 2
-            base_url = os.environ.get("TWITRPIX_URL", "http://api.twitrpix.com/1/")
-            async with TwitrPixClient(**given, base_url=base_url, response_format=fmt) as client:
-                await upload(client, image, message)
-        else:
-            async with Sandbox() as sb:
-                print(
-                    f"no credentials set; using the embedded sandbox at {sb.twitrpix_url}",
-                    file=sys.stderr,
-                )
-                async with TwitrPixClient(
-                    sb.twitrpix_api_key,
-                    **sb.credentials,
-                    base_url=sb.twitrpix_url,
-                    response_format=fmt,
-                ) as client:
-                    await upload(client, image, message)
-    except AsyncMediaError as exc:
+        async with client_from_env("twitrpix", response_format=fmt) as client:
+            await upload(client, image, message)
+    except (AsyncMediaError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -15,20 +15,12 @@ Usage: python examples/update_with_media.py [IMAGE] [STATUS]
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 
 from make_samples import png
 
 from asyncmedia import AsyncMediaError, MediaClient
-from asyncmedia.sandbox import Sandbox
-
-CREDENTIALS = {
-    "consumer_key": "ASYNCMEDIA_CONSUMER_KEY",
-    "consumer_secret": "ASYNCMEDIA_CONSUMER_SECRET",
-    "access_token": "ASYNCMEDIA_ACCESS_TOKEN",
-    "access_token_secret": "ASYNCMEDIA_ACCESS_TOKEN_SECRET",
-}
+from asyncmedia.environment import client_from_env
 
 
 async def tweet(client: MediaClient, image: str | bytes, status: str) -> None:
@@ -41,24 +33,10 @@ async def tweet(client: MediaClient, image: str | bytes, status: str) -> None:
 async def main() -> int:
     image: str | bytes = sys.argv[1] if len(sys.argv) > 1 else png(320, 200)
     status = sys.argv[2] if len(sys.argv) > 2 else "Hello from asyncmedia ✓ — a & b = c + 100%"
-    given = {key: os.environ.get(name, "") for key, name in CREDENTIALS.items()}
     try:
-        if any(given.values()):
-            missing = [CREDENTIALS[key] for key, value in given.items() if not value]
-            if missing:
-                print(f"set {', '.join(missing)} too", file=sys.stderr)
-                return 2
-            api_url = os.environ.get("ASYNCMEDIA_API_URL", "https://api.twitter.com/1.1/")
-            async with MediaClient(**given, api_url=api_url) as client:
-                await tweet(client, image, status)
-        else:
-            async with Sandbox() as sb:
-                print(
-                    f"no credentials set; using the embedded sandbox at {sb.url}", file=sys.stderr
-                )
-                async with MediaClient(**sb.credentials, api_url=sb.url) as client:
-                    await tweet(client, image, status)
-    except AsyncMediaError as exc:
+        async with client_from_env("twitter") as client:
+            await tweet(client, image, status)
+    except (AsyncMediaError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -12,21 +12,13 @@ Usage: python examples/x_v2_upload.py [IMAGE_PATH]
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from typing import Any
 
 from make_samples import mp4, png
 
 from asyncmedia import MediaClient
-from asyncmedia.sandbox import Sandbox
-
-OAUTH_KEYS = {
-    "consumer_key": "ASYNCMEDIA_CONSUMER_KEY",
-    "consumer_secret": "ASYNCMEDIA_CONSUMER_SECRET",
-    "access_token": "ASYNCMEDIA_ACCESS_TOKEN",
-    "access_token_secret": "ASYNCMEDIA_ACCESS_TOKEN_SECRET",
-}
+from asyncmedia.environment import client_from_env
 
 
 async def upload(client: MediaClient, image: Any) -> None:
@@ -41,21 +33,8 @@ async def upload(client: MediaClient, image: Any) -> None:
 
 async def main() -> None:
     image: Any = sys.argv[1] if len(sys.argv) > 1 else png(320, 200)
-    bearer = os.environ.get("ASYNCMEDIA_X_BEARER_TOKEN")
-    keys = {name: os.environ.get(env, "") for name, env in OAUTH_KEYS.items()}
-    if bearer:
-        async with MediaClient(bearer_token=bearer, api_version=2) as client:
-            await upload(client, image)
-    elif all(keys.values()):
-        async with MediaClient(**keys, api_version=2) as client:
-            await upload(client, image)
-    else:
-        async with Sandbox() as sb:
-            print(f"no credentials set: using the embedded sandbox at {sb.x2_url}")
-            async with MediaClient(
-                bearer_token=sb.x_bearer_token, api_version=2, upload_url=sb.x2_url
-            ) as client:
-                await upload(client, image)
+    async with client_from_env("x2") as client:
+        await upload(client, image)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from service_samples import png_bytes
 
-from asyncmedia.cli import EXIT_OK, EXIT_USAGE, SERVICE_ENV, main
+from asyncmedia.cli import EXIT_OK, EXIT_USAGE, UPLOAD_SERVICES, main
+from asyncmedia.environment import ENVIRONMENT
 
 
 @pytest.fixture(autouse=True)
@@ -115,9 +116,10 @@ def test_usage_errors_exit_2_before_any_upload(
 
 
 def test_every_documented_variable_is_listed() -> None:
-    assert set(SERVICE_ENV) == {"twitter", "x2", "mastodon", "bluesky"}
-    assert "ASYNCMEDIA_X_BEARER_TOKEN" in SERVICE_ENV["x2"]
-    assert set(SERVICE_ENV["bluesky"]) == {
+    assert set(UPLOAD_SERVICES) == {"twitter", "x2", "mastodon", "bluesky"}
+    assert set(UPLOAD_SERVICES) <= set(ENVIRONMENT)
+    assert "ASYNCMEDIA_X_BEARER_TOKEN" in ENVIRONMENT["x2"]
+    assert set(ENVIRONMENT["bluesky"]) == {
         "ASYNCMEDIA_BLUESKY_URL",
         "ASYNCMEDIA_BLUESKY_IDENTIFIER",
         "ASYNCMEDIA_BLUESKY_PASSWORD",

@@ -1,0 +1,129 @@
+"""The ``asyncmedia`` command as a user meets it: output modes, errors, exit codes, progress."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from asyncmedia.cli import EXIT_OK, EXIT_SERVICE, EXIT_USAGE, main
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 200
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("ASYNCMEDIA_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> list[Path]:
+    paths = []
+    for i in range(3):
+        path = tmp_path / f"card-{i}.png"
+        path.write_bytes(PNG + bytes([i]) * 100)
+        paths.append(path)
+    return paths
+
+
+def test_several_files_as_json(images: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["upload", *map(str, images), "--concurrency", "2", "--json"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_OK, err
+    results = json.loads(out)
+    assert [r["size"] for r in results] == [p.stat().st_size for p in images]
+    assert [r["source"] for r in results] == [str(p) for p in images]
+    assert "embedded sandbox" in err
+
+
+def test_readable_lines_on_a_terminal(
+    images: list[Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code = main(["upload", str(images[0]), "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_OK
+    assert out.startswith(f"{images[0]}: media ") and "(image/png, " in out
+    assert err == ""  # --quiet: no sandbox notice, no bar
+
+
+def test_errors_are_one_line_and_the_worst_exit_code_wins(
+    images: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.png"
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    code = main(["upload", str(images[0]), str(missing), str(text), "--json", "-q"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_USAGE
+    lines = err.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("asyncmedia: error: ") for line in lines)
+    assert "Traceback" not in err
+    first, second, third = json.loads(out)
+    assert first["size"] == images[0].stat().st_size
+    assert second["kind"] == "MediaSourceError" and "nope.png" in second["error"]
+    assert third["kind"] == "UnsupportedMediaType"
+
+
+def test_a_service_refusal_exits_1(
+    images: list[Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("CONSUMER_KEY", "CONSUMER_SECRET", "ACCESS_TOKEN", "ACCESS_TOKEN_SECRET"):
+        monkeypatch.setenv(f"ASYNCMEDIA_{name}", "x")
+    monkeypatch.setenv("ASYNCMEDIA_UPLOAD_URL", "http://127.0.0.1:9/1.1/")  # nothing listens
+    code = main(["upload", str(images[0]), "-q"])
+    _, err = capsys.readouterr()
+    assert code == EXIT_SERVICE
+    assert err.startswith("asyncmedia: error: ") and "TransportError" in err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.startswith("asyncmedia ")
+
+
+def test_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + os.urandom(3 << 20))
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASYNCMEDIA_")}
+    env["COLUMNS"] = "120"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "asyncmedia", "upload", str(clip)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    assert proc.wait(30) == 0
+    text = seen.decode("utf-8", "replace")
+    assert "files" in text and "B/s" in text, text  # tqdm: bytes, rate
+    assert f"{clip}: media " in text  # readable result line on a terminal

@@ -1,0 +1,97 @@
+"""Clients from environment variables, and the sandbox fallback."""
+
+from __future__ import annotations
+
+import pytest
+
+from asyncmedia import (
+    BlueskyClient,
+    MastodonClient,
+    MediaClient,
+    StatusNetClient,
+    TwitPicClient,
+    TwitrPixClient,
+)
+from asyncmedia.environment import ENVIRONMENT, SERVICES, client_from_env
+
+TWITTER = {
+    "ASYNCMEDIA_CONSUMER_KEY": "ck",
+    "ASYNCMEDIA_CONSUMER_SECRET": "cs",
+    "ASYNCMEDIA_ACCESS_TOKEN": "at",
+    "ASYNCMEDIA_ACCESS_TOKEN_SECRET": "ats",
+}
+
+REAL = [
+    ("twitter", TWITTER, MediaClient),
+    ("x2", {"ASYNCMEDIA_X_BEARER_TOKEN": "t"}, MediaClient),
+    ("x2", TWITTER, MediaClient),
+    (
+        "mastodon",
+        {"ASYNCMEDIA_MASTODON_URL": "https://m.example", "ASYNCMEDIA_MASTODON_TOKEN": "t"},
+        MastodonClient,
+    ),
+    ("bluesky", {"ASYNCMEDIA_BLUESKY_JWT": "a.b.c"}, BlueskyClient),
+    (
+        "bluesky",
+        {"ASYNCMEDIA_BLUESKY_IDENTIFIER": "me", "ASYNCMEDIA_BLUESKY_PASSWORD": "p"},
+        BlueskyClient,
+    ),
+    ("twitpic", {"ASYNCMEDIA_TWITPIC_API_KEY": "k", **TWITTER}, TwitPicClient),
+    ("twitrpix", {"ASYNCMEDIA_TWITRPIX_API_KEY": "k", **TWITTER}, TwitrPixClient),
+    (
+        "statusnet",
+        {"ASYNCMEDIA_STATUSNET_USERNAME": "u", "ASYNCMEDIA_STATUSNET_PASSWORD": "p"},
+        StatusNetClient,
+    ),
+]
+
+
+@pytest.mark.parametrize(("service", "env", "kind"), REAL)
+async def test_real_credentials_make_the_real_client(
+    service: str, env: dict[str, str], kind: type
+) -> None:
+    async with client_from_env(service, env) as client:
+        assert type(client) is kind
+        assert client.sandbox is None
+    assert client._session is None or client._session.closed
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_no_credentials_start_the_sandbox(service: str) -> None:
+    async with client_from_env(service, {}) as client:
+        assert client.sandbox is not None
+        assert client.sandbox.base_url.startswith("http://127.0.0.1:")
+
+
+@pytest.mark.parametrize(
+    ("service", "env", "message"),
+    [
+        ("twitter", {"ASYNCMEDIA_CONSUMER_KEY": "ck"}, "ASYNCMEDIA_ACCESS_TOKEN_SECRET"),
+        ("x2", {"ASYNCMEDIA_X_BEARER_TOKEN": "t", "ASYNCMEDIA_CONSUMER_KEY": "k"}, "not both"),
+        ("mastodon", {"ASYNCMEDIA_MASTODON_URL": "https://m.example"}, "ASYNCMEDIA_MASTODON_TOKEN"),
+        ("bluesky", {"ASYNCMEDIA_BLUESKY_URL": "https://b.example"}, "ASYNCMEDIA_BLUESKY_PASSWORD"),
+        ("twitpic", TWITTER, "ASYNCMEDIA_TWITPIC_API_KEY"),
+        ("statusnet", {"ASYNCMEDIA_STATUSNET_PASSWORD": "p"}, "ASYNCMEDIA_STATUSNET_USERNAME"),
+        ("nowhere", {}, "unknown service"),
+    ],
+)
+async def test_partial_credentials_name_what_is_missing(
+    service: str, env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        async with client_from_env(service, env):
+            pass
+
+
+def test_every_service_lists_its_variables() -> None:
+    assert set(SERVICES) == {
+        "twitter",
+        "x2",
+        "mastodon",
+        "bluesky",
+        "twitpic",
+        "twitrpix",
+        "statusnet",
+    }
+    for names in ENVIRONMENT.values():
+        assert all(name.startswith("ASYNCMEDIA_") for name in names)
