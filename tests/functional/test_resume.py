@@ -32,19 +32,14 @@ def client_for(sandbox: Sandbox, journal_dir: Path, **extra: object) -> MediaCli
     )
 
 
-@pytest.mark.parametrize("in_flight", [1, 3])
-async def test_killed_upload_resumes_in_a_fresh_client(
-    sandbox: Sandbox, tmp_path: Path, in_flight: int
+async def interrupt(
+    sandbox: Sandbox, path: Path, journals: Path, *, nth: int, in_flight: int = 1
 ) -> None:
-    data = mp4(8 * MIB + 77)
-    path = tmp_path / "clip.mp4"
-    path.write_bytes(data)
-    journals = tmp_path / "journals"
-    stall = Fault(command="APPEND", nth=5, delay=30)  # the 5th APPEND never comes back
+    """Start a resumable upload of ``path``, stall its ``nth`` APPEND, and kill it there."""
+    stall = Fault(command="APPEND", nth=nth, delay=30)  # that APPEND never comes back
     sandbox.inject(stall)
-
-    first = client_for(sandbox, journals, max_in_flight=in_flight)
-    task = asyncio.create_task(first.upload_media(path, resume=True))
+    client = client_for(sandbox, journals, max_in_flight=in_flight)
+    task = asyncio.create_task(client.upload_media(path, resume=True))
     for _ in range(500):
         if stall.struck:
             break
@@ -53,14 +48,25 @@ async def test_killed_upload_resumes_in_a_fresh_client(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await first.close()
+    await client.close()
+    sandbox.clear_faults()
+
+
+@pytest.mark.parametrize("in_flight", [1, 3])
+async def test_killed_upload_resumes_in_a_fresh_client(
+    sandbox: Sandbox, tmp_path: Path, in_flight: int
+) -> None:
+    data = mp4(8 * MIB + 77)
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(data)
+    journals = tmp_path / "journals"
+    await interrupt(sandbox, path, journals, nth=5, in_flight=in_flight)
 
     (journal_file,) = journals.glob("*.json")
     journal = json.loads(journal_file.read_text())
     assert len(journal["acknowledged"]) >= 4
     inits = [r for r in sandbox.requests if r.command == "INIT"]
     assert len(inits) == 1
-    sandbox.clear_faults()
 
     progress: list[int] = []
     async with client_for(sandbox, journals, max_in_flight=in_flight) as second:
@@ -83,19 +89,7 @@ async def test_changed_file_starts_over(sandbox: Sandbox, tmp_path: Path) -> Non
     path = tmp_path / "clip.mp4"
     path.write_bytes(mp4(3 * MIB))
     journals = tmp_path / "journals"
-    stall = Fault(command="APPEND", nth=2, delay=30)
-    sandbox.inject(stall)
-    first = client_for(sandbox, journals, max_in_flight=1)
-    task = asyncio.create_task(first.upload_media(path, resume=True))
-    for _ in range(500):
-        if stall.struck:
-            break
-        await asyncio.sleep(0.01)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await first.close()
-    sandbox.clear_faults()
+    await interrupt(sandbox, path, journals, nth=2)
 
     changed = mp4(3 * MIB)[:-1] + b"!"
     path.write_bytes(changed)
@@ -110,19 +104,7 @@ async def test_expired_media_on_the_service_starts_over(sandbox: Sandbox, tmp_pa
     data = mp4(3 * MIB)
     path.write_bytes(data)
     journals = tmp_path / "journals"
-    stall = Fault(command="APPEND", nth=2, delay=30)
-    sandbox.inject(stall)
-    first = client_for(sandbox, journals, max_in_flight=1)
-    task = asyncio.create_task(first.upload_media(path, resume=True))
-    for _ in range(500):
-        if stall.struck:
-            break
-        await asyncio.sleep(0.01)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await first.close()
-    sandbox.clear_faults()
+    await interrupt(sandbox, path, journals, nth=2)
     sandbox.uploads.clear()  # the service forgot the media id
 
     async with client_for(sandbox, journals) as second:
