@@ -295,30 +295,29 @@ async def _upload_all(args: argparse.Namespace) -> int:
     return code
 
 
+def sandbox_description(sb: Any) -> dict[str, dict[str, Any]]:
+    """Every service's base URL and credentials on a running sandbox, as printed by the CLI."""
+    return {
+        "twitter": {"upload_url": sb.url, "api_url": sb.url, **sb.credentials},
+        "x2": {"upload_url": sb.x2_url, "bearer_token": sb.x_bearer_token, **sb.credentials},
+        "mastodon": {"instance_url": sb.mastodon_url, "access_token": sb.mastodon_token},
+        "bluesky": {
+            "service_url": sb.bluesky_url,
+            "identifier": sb.bluesky_identifier,
+            "password": sb.bluesky_password,
+        },
+        "twitpic": {"base_url": sb.twitpic_url, "api_key": sb.twitpic_api_key},
+        "twitrpix": {"base_url": sb.twitrpix_url, "api_key": sb.twitrpix_api_key},
+        "statusnet": {"base_url": sb.statusnet_url, **sb.statusnet_credentials},
+    }
+
+
 async def _sandbox(args: argparse.Namespace) -> int:
     from .sandbox import Sandbox
 
     async with Sandbox(port=args.port) as sb:
-        print(f"asyncmedia sandbox listening at {sb.url}", flush=True)
-        print(json.dumps(sb.credentials, indent=2), flush=True)
-        others = {
-            "x2_url": sb.x2_url,
-            "x_bearer_token": sb.x_bearer_token,
-            "mastodon_url": sb.mastodon_url,
-            "mastodon_token": sb.mastodon_token,
-            "bluesky_url": sb.bluesky_url,
-            "bluesky_identifier": sb.bluesky_identifier,
-            "bluesky_password": sb.bluesky_password,
-        }
-        print(json.dumps(others, indent=2), flush=True)
-        print(f"TwitPic   {sb.twitpic_url}  key {sb.twitpic_api_key}", flush=True)
-        print(f"TwitrPix  {sb.twitrpix_url}  key {sb.twitrpix_api_key}", flush=True)
-        user = sb.statusnet_credentials
-        print(
-            f"StatusNet {sb.statusnet_url}  user {user['username']} password {user['password']}",
-            flush=True,
-        )
-        print("Ctrl-C to stop.", flush=True)
+        print(f"asyncmedia sandbox listening at {sb.base_url} (Ctrl-C to stop)", file=sys.stderr)
+        print(json.dumps(sandbox_description(sb), indent=2), flush=True)
         await asyncio.Event().wait()
     return EXIT_OK
 

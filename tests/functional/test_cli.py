@@ -127,3 +127,38 @@ def test_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
     text = seen.decode("utf-8", "replace")
     assert "files" in text and "B/s" in text, text  # tqdm: bytes, rate
     assert f"{clip}: media " in text  # readable result line on a terminal
+
+
+async def test_sandbox_command_serves_what_it_prints() -> None:
+    import asyncio
+    import signal
+
+    from asyncmedia import MastodonClient, MediaClient
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "asyncmedia",
+        "sandbox",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    try:
+        lines: list[str] = []
+        while not lines or lines[-1] != "}\n":  # one indented JSON document
+            lines.append((await asyncio.wait_for(proc.stdout.readline(), 30)).decode())
+            assert lines[-1], "the sandbox exited early"
+        services = json.loads("".join(lines))
+        twitter = services["twitter"]
+        async with MediaClient(**twitter) as client:
+            media = await client.upload_media(PNG)
+        assert media.size == len(PNG)
+        mastodon = services["mastodon"]
+        async with MastodonClient(mastodon["instance_url"], mastodon["access_token"]) as m:
+            attachment = await m.upload_media(PNG)
+        assert attachment.type == "image"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 130 and b"Traceback" not in err
