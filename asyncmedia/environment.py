@@ -245,4 +245,3 @@ async def client_from_env(
         await stack.enter_async_context(client)
         client.sandbox = sandbox
         yield client
-

@@ -27,7 +27,7 @@ from yarl import URL
 
 from .auth import FORM_CONTENT_TYPE, Signer
 from .config import UploadConfig
-from .errors import MediaSourceError, RateLimitError, TransportError
+from .errors import AsyncMediaError, MediaSourceError, RateLimitError, TransportError
 from .protocols.http import HTTPRequest, HTTPResponse, error_from_response
 from .sources import MediaSource
 
@@ -241,6 +241,9 @@ class Transport:
                 response = await self._send_once(request, data, counted)
                 failure = None
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                source_error = _source_error(exc)
+                if source_error is not None:  # the media failed while being sent, not the wire
+                    raise source_error from None
                 response, failure = None, exc
             if response is not None and not (
                 response.status in (429, 420) or response.status in _RETRY_STATUSES
@@ -383,6 +386,18 @@ class Transport:
             )
             writer.append_payload(part_payload)
         return writer
+
+
+def _source_error(exc: BaseException) -> AsyncMediaError | None:
+    """The asyncmedia error (a failing source) aiohttp wrapped in a connection error, if any."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, AsyncMediaError):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _data_payload(
