@@ -18,22 +18,33 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-docs: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[docs]'
+	touch $@ $(VENV)/.installed
+
 demo: $(VENV)/.installed
 	$(PY) examples/make_samples.py $(SAMPLES)
 	$(VENV)/bin/asyncmedia upload $(SAMPLES)/cat.png --alt-text "A generated test card"
 	$(VENV)/bin/asyncmedia upload $(SAMPLES)/clip.mp4
 
 lint: $(VENV)/.installed-test
-	$(PY) -m ruff check asyncmedia tests benchmarks examples
+	$(PY) -m ruff check asyncmedia tests benchmarks examples docs conftest.py
 
 typecheck: $(VENV)/.installed-test
 	$(PY) -m mypy
 
-test: lint typecheck
+# The HTML site in docs/_build/html; any Sphinx warning fails the build.  -E rereads every
+# page, so docstrings changed in the package are checked too.
+docs: $(VENV)/.installed-docs
+	$(VENV)/bin/sphinx-build -E -W --keep-going -q -b html docs docs/_build/html
+
+# ruff, mypy, the docs build, then pytest: tests/ plus every Python block of README.rst and
+# docs/ (conftest.py runs them against the sandbox).
+test: lint typecheck docs
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/throughput.py
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) build docs/_build .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -47,6 +47,7 @@ from .services import (
 from .sources import MediaSource, open_source
 
 try:
+    #: The installed distribution's version (``"0.0.0"`` when run from an uninstalled tree).
     __version__ = version("asyncmedia")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"

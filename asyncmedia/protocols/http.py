@@ -167,8 +167,8 @@ def _first_error(body: Any) -> tuple[int | str | None, str | None]:
     return None, None
 
 
-#: Where a rate-limit reset is looked for, in order: X/Twitter (epoch), Mastodon (ISO 8601),
-#: IETF draft / Bluesky (``ratelimit-reset``, epoch), then ``Retry-After`` (seconds).
+#: Headers a rate-limit reset is read from, in this order; X/Twitter (epoch), Mastodon
+#: (ISO 8601), IETF draft / Bluesky (``ratelimit-reset``, epoch), then ``Retry-After`` (seconds).
 RESET_HEADERS = ("x-rate-limit-reset", "x-ratelimit-reset", "ratelimit-reset", "retry-after")
 
 

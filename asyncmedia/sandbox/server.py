@@ -402,22 +402,22 @@ class Sandbox:
 
     @property
     def url(self) -> str:
-        """Root of the Twitter v1.1 API: ``http://HOST:PORT/1.1/``."""
+        """Root of the Twitter v1.1 API, ``http://HOST:PORT/1.1/``."""
         return self.base_url + "1.1/"
 
     @property
     def x2_url(self) -> str:
-        """Root of the X API v2 routes: ``http://HOST:PORT/2/``."""
+        """Root of the X API v2 routes, ``http://HOST:PORT/2/``."""
         return self.base_url + "2/"
 
     @property
     def mastodon_url(self) -> str:
-        """The emulated Mastodon instance: ``http://HOST:PORT/mastodon/``."""
+        """The emulated Mastodon instance, ``http://HOST:PORT/mastodon/``."""
         return self.base_url + "mastodon/"
 
     @property
     def bluesky_url(self) -> str:
-        """The emulated Bluesky PDS (``xrpc/…`` below it): ``http://HOST:PORT/bluesky/``."""
+        """The emulated Bluesky PDS, ``http://HOST:PORT/bluesky/`` (``xrpc/…`` below it)."""
         return self.base_url + "bluesky/"
 
     @property
@@ -453,17 +453,17 @@ class Sandbox:
 
     @property
     def twitpic_url(self) -> str:
-        """Root of the TwitPic API v2: ``http://HOST:PORT/twitpic/2/``."""
+        """Root of the TwitPic API v2, ``http://HOST:PORT/twitpic/2/``."""
         return self.base_url + self.twitpic.prefix.lstrip("/")
 
     @property
     def twitrpix_url(self) -> str:
-        """Root of the TwitrPix API 1.0: ``http://HOST:PORT/twitrpix/1/``."""
+        """Root of the TwitrPix API 1.0, ``http://HOST:PORT/twitrpix/1/``."""
         return self.base_url + self.twitrpix.prefix.lstrip("/")
 
     @property
     def statusnet_url(self) -> str:
-        """Root of the StatusNet API: ``http://HOST:PORT/statusnet/api/``."""
+        """Root of the StatusNet API, ``http://HOST:PORT/statusnet/api/``."""
         return self.base_url + self.statusnet.prefix.lstrip("/")
 
     @property

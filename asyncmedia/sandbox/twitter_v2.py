@@ -174,7 +174,7 @@ class TwitterV2Service:
     def __init__(self) -> None:
         self.uploads: dict[str, UploadRecord] = {}
         self.auth_schemes: list[str] = []
-        #: Fault injection: the next ``throttle.count`` requests answer 429.
+        #: For fault injection, the next ``throttle.count`` requests answer 429.
         self.throttle = Throttle()
         self._sandbox: Sandbox | None = None
         self._last_id = _FIRST_ID - 1

@@ -1,0 +1,84 @@
+"""The documentation covers the public API, and its pytest example works as a user runs it.
+
+(The Python blocks of README.rst and docs/ themselves run through sybil: see conftest.py at
+the repository root.)
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sybil import Sybil
+from sybil.parsers.rest import PythonCodeBlockParser
+
+import asyncmedia
+
+ROOT = Path(__file__).resolve().parents[2]
+API_RST = ROOT / "docs" / "api.rst"
+
+_DIRECTIVE = re.compile(
+    r"^\.\. (?:auto)?(?:class|function|exception|data|attribute)::\s+(\S+)", re.MULTILINE
+)
+_AUTOMODULE = re.compile(r"^\.\. automodule::\s+(\S+)\n((?:[ \t]+:.*\n)*)", re.MULTILINE)
+
+
+def documented_in_api_rst() -> set[str]:
+    """Dotted names api.rst documents: its object directives and automodule members."""
+    text = API_RST.read_text(encoding="utf-8")
+    names = set(_DIRECTIVE.findall(text))
+    for module_name, options in _AUTOMODULE.findall(text):
+        members = re.search(r":members:(.*)", options)
+        if members is None:
+            continue
+        listed = [m.strip() for m in members.group(1).split(",") if m.strip()]
+        if not listed:  # ":members:" alone: everything the module exports
+            listed = list(getattr(__import__(module_name, fromlist=["_"]), "__all__", []))
+        names.update(f"{module_name}.{member}" for member in listed)
+    return names
+
+
+def test_all_is_sorted() -> None:
+    assert asyncmedia.__all__ == sorted(asyncmedia.__all__)
+
+
+@pytest.mark.parametrize("name", asyncmedia.__all__)
+def test_public_name_is_documented(name: str) -> None:
+    obj = getattr(asyncmedia, name)
+    if inspect.isclass(obj) or inspect.isfunction(obj):
+        doc = obj.__doc__ or ""
+        # A dataclass without a docstring gets its signature as __doc__: not documentation.
+        assert doc.strip() and not doc.startswith(f"{obj.__name__}("), f"{name} has no docstring"
+        places = {f"asyncmedia.{name}", f"{obj.__module__}.{name}"}
+    else:
+        places = {f"asyncmedia.{name}"}
+    assert places & documented_in_api_rst(), f"{name} is not in docs/api.rst"
+
+
+def test_pytest_plugin_example_runs(tmp_path: Path) -> None:
+    """The ``test_bot.py`` of docs/sandbox.rst passes in a project of its own."""
+    document = Sybil([PythonCodeBlockParser()]).parse(ROOT / "docs" / "sandbox.rst")
+    (source,) = [
+        str(example.parsed)
+        for example in document.examples()
+        if str(example.parsed).startswith("# test_bot.py")
+    ]
+    (tmp_path / "test_bot.py").write_text(source, encoding="utf-8")
+    (tmp_path / "cat.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 2000)
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+        "filterwarnings = error\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_bot.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
