@@ -229,10 +229,11 @@ class Transport:
         Retries, when ``request.retry_safe``: connection errors, timeouts and 5xx answers, up to
         ``config.retries`` times with exponential backoff and full jitter.  429/420 are waited
         out when the reset is within ``config.max_rate_limit_wait`` (for every request: the
-        service did not act on a throttled request), otherwise raised as :class:`RateLimitError`.
+        service did not act on a throttled request), at most ``max(3, retries)`` times in a row;
+        otherwise raised as :class:`RateLimitError`.
         Bytes of a failed attempt are reported back as negative progress.
         """
-        attempt = 0
+        attempt = throttled = 0
         replayable = not isinstance(data, MediaSource) or data.seekable
         start = data.position if isinstance(data, MediaSource) else 0
         while True:
@@ -253,7 +254,9 @@ class Transport:
             if counted:
                 await counted.rollback()
             if response is not None and response.status in (429, 420):
-                if not replayable:
+                throttled += 1
+                # A service that throttles again after every wait is not going to let us in.
+                if not replayable or throttled > max(3, self.config.retries):
                     raise error_from_response(response)
                 await self._wait_rate_limit(response)
             elif not (request.retry_safe and replayable) or attempt >= self.config.retries:

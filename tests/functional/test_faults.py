@@ -395,3 +395,17 @@ async def test_200_concurrent_uploads_share_a_bounded_pool(
         assert sandbox.uploads[media.media_id].sha256 == sha(img)
     # 8 client sockets + the sandbox's 8 server-side ends, plus slack for accept races.
     assert peak <= 8 * 2 + 4, peak
+
+
+async def test_endless_throttling_gives_up(client: MediaClient, sandbox: Sandbox) -> None:
+    waits: list[float] = []
+
+    async def no_wait(delay: float) -> None:
+        waits.append(delay)
+
+    client.transport.sleep = no_wait
+    sandbox.inject(Fault(command="INIT", status=429, reset_in=0, times=100))
+    with pytest.raises(RateLimitError):
+        await client.upload_media(mp4(MIB))
+    assert count(sandbox, "INIT") == max(3, client.config.retries) + 1
+    assert len(waits) == max(3, client.config.retries)
