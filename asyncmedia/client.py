@@ -22,7 +22,7 @@ from .config import MAX_CHUNK_SIZE, UploadConfig
 from .errors import MediaTooLarge, UnsupportedMediaType
 from .media import Media
 from .protocols import media_rules
-from .protocols.http import HTTPResponse, error_from_response
+from .protocols.http import malformed_answer
 from .protocols.twitter_v1 import TwitterV1Protocol
 from .protocols.twitter_v2 import DEFAULT_V2_URL, SIMPLE_CATEGORIES, TwitterV2Protocol
 from .resume import JournalStore, journal_key
@@ -299,10 +299,7 @@ class MediaClient(ServiceClient):
             )
         tweet = self.protocol.read_json(response)
         if not isinstance(tweet, dict):
-            raise error_from_response(
-                HTTPResponse(502, "Bad Gateway", response.headers, response.body),
-                {"error": f"unexpected answer without a Tweet: {response.text()!r}"},
-            )
+            raise malformed_answer(response, "unexpected answer without a Tweet")
         return tweet
 
 

@@ -20,7 +20,7 @@ from yarl import URL
 
 from ..errors import APIError, AuthenticationError, MediaTooLarge, RejectedMediaSize
 from ..media import Blob
-from .http import HTTPRequest, HTTPResponse, error_from_response
+from .http import HTTPRequest, HTTPResponse, error_from_response, malformed_answer
 from .twitter_v1 import _as_base
 
 __all__ = ["DEFAULT_SERVICE_URL", "IMAGE_SIZE_LIMIT", "BlueskyProtocol", "check_size"]
@@ -97,10 +97,7 @@ class BlueskyProtocol:
         body = response.json()
         token = body.get("accessJwt") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            raise error_from_response(
-                HTTPResponse(502, "Bad Gateway", response.headers, response.body),
-                {"error": "createSession answered without an accessJwt"},
-            )
+            raise malformed_answer(response, "createSession answered without an accessJwt")
         return token
 
     def read_blob(self, response: HTTPResponse, *, size: int | None = None) -> Blob:
@@ -112,10 +109,7 @@ class BlueskyProtocol:
         ref = blob.get("ref") if isinstance(blob, dict) else None
         link = ref.get("$link") if isinstance(ref, dict) else None
         if not isinstance(blob, dict) or not isinstance(link, str):
-            raise error_from_response(
-                HTTPResponse(502, "Bad Gateway", response.headers, response.body),
-                {"error": f"unexpected answer without blob.ref.$link: {response.text()!r}"},
-            )
+            raise malformed_answer(response, "unexpected answer without blob.ref.$link")
         blob_size = blob.get("size")
         return Blob(
             ref=link,

@@ -27,6 +27,7 @@ __all__ = [
     "HTTPResponse",
     "check_response_format",
     "error_from_response",
+    "malformed_answer",
     "parse_reset",
     "service_base_url",
 ]
@@ -179,6 +180,15 @@ def _header(headers: Mapping[str, str], *names: str) -> str | None:
         if lowered.get(name):
             return lowered[name]
     return None
+
+
+def malformed_answer(response: HTTPResponse, problem: str) -> APIError:
+    """The error for a 2xx answer that lacks what the protocol promised, reported as a 502 —
+    the service, or something in between, answered wrongly — with ``problem`` and the body."""
+    return error_from_response(
+        HTTPResponse(502, "Bad Gateway", response.headers, response.body, response.url),
+        {"error": f"{problem}: {response.text()!r}"},
+    )
 
 
 def error_from_response(response: HTTPResponse, body: Any = None) -> APIError:

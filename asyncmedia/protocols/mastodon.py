@@ -28,7 +28,7 @@ from yarl import URL
 
 from ..errors import APIError, ProcessingError, RejectedMediaSize, RejectedMediaType
 from ..media import MastodonMedia
-from .http import FilePart, HTTPRequest, HTTPResponse, error_from_response
+from .http import FilePart, HTTPRequest, HTTPResponse, error_from_response, malformed_answer
 from .twitter_v1 import _as_base
 
 __all__ = [
@@ -211,7 +211,4 @@ class MastodonProtocol:
         try:
             return media_from_json(response.json())
         except ValueError as exc:
-            raise error_from_response(
-                HTTPResponse(502, "Bad Gateway", response.headers, response.body),
-                {"error": f"unexpected answer without a media id: {response.text()!r}"},
-            ) from exc
+            raise malformed_answer(response, "unexpected answer without a media id") from exc

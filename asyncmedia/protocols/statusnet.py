@@ -28,6 +28,7 @@ from .http import (
     HTTPResponse,
     check_response_format,
     error_from_response,
+    malformed_answer,
     service_base_url,
 )
 from .xml_bodies import parse_answer, xml_bool
@@ -202,7 +203,4 @@ class StatusNetProtocol:
         try:
             return status_from_data(data)
         except ValueError as exc:
-            raise error_from_response(
-                HTTPResponse(502, "Bad Gateway", response.headers, response.body),
-                {"error": f"unexpected StatusNet answer: {response.text()!r}"},
-            ) from exc
+            raise malformed_answer(response, "unexpected StatusNet answer") from exc

@@ -25,6 +25,7 @@ from .http import (
     HTTPResponse,
     check_response_format,
     error_from_response,
+    malformed_answer,
     service_base_url,
 )
 from .xml_bodies import parse_answer, xml_int
@@ -179,7 +180,4 @@ class TwitPicProtocol:
         try:
             return photo_from_data(data)
         except ValueError as exc:
-            raise error_from_response(
-                HTTPResponse(502, "Bad Gateway", response.headers, response.body),
-                {"error": f"unexpected TwitPic answer: {response.text()!r}"},
-            ) from exc
+            raise malformed_answer(response, "unexpected TwitPic answer") from exc

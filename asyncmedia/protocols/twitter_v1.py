@@ -14,7 +14,7 @@ from typing import Any
 from yarl import URL
 
 from ..media import Media
-from .http import FilePart, HTTPRequest, HTTPResponse, error_from_response
+from .http import FilePart, HTTPRequest, HTTPResponse, error_from_response, malformed_answer
 
 __all__ = ["TwitterV1Protocol", "media_from_json"]
 
@@ -155,10 +155,7 @@ class TwitterV1Protocol:
         try:
             return media_from_json(obj)
         except (ValueError, KeyError) as exc:
-            raise error_from_response(
-                HTTPResponse(502, "Bad Gateway", response.headers, response.body),
-                {"error": f"unexpected answer without a media id: {response.text()!r}"},
-            ) from exc
+            raise malformed_answer(response, "unexpected answer without a media id") from exc
 
 
 def _as_base(url: URL | str) -> URL:

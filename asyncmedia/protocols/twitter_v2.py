@@ -23,7 +23,7 @@ from typing import Any
 from yarl import URL
 
 from ..media import Media
-from .http import FilePart, HTTPRequest, HTTPResponse, error_from_response
+from .http import FilePart, HTTPRequest, HTTPResponse, error_from_response, malformed_answer
 from .twitter_v1 import _as_base
 
 __all__ = ["DEFAULT_V2_URL", "SIMPLE_CATEGORIES", "TwitterV2Protocol", "media_from_v2_json"]
@@ -204,7 +204,4 @@ class TwitterV2Protocol:
                 raise error_from_response(
                     HTTPResponse(400, "Bad Request", response.headers, response.body), obj
                 ) from exc
-            raise error_from_response(
-                HTTPResponse(502, "Bad Gateway", response.headers, response.body),
-                {"error": f"unexpected answer without data.id: {response.text()!r}"},
-            ) from exc
+            raise malformed_answer(response, "unexpected answer without data.id") from exc
