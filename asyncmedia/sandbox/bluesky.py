@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .server import Throttle, service_context
+from .server import BoundService, Throttle, service_context
 from .twitter_v1 import sniff_media_type
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class _Refusal(Exception):
         self.message = message
 
 
-class BlueskyService:
+class BlueskyService(BoundService):
     """The ``/bluesky/`` XRPC routes and the blobs they receive.
 
     Knobs: ``max_blob_size`` (bytes; the PDS refuses larger blobs with ``BlobTooLarge``),
@@ -83,11 +83,10 @@ class BlueskyService:
         self.sessions = 0
         self.max_blob_size = 5_000_000
         self.throttle = Throttle()
-        self._sandbox: Sandbox | None = None
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the ``/bluesky/xrpc/…`` routes on ``app``."""
-        self._sandbox = sandbox
+        self.bind(sandbox)
         xrpc = self.prefix + _XRPC
         app.router.add_route(
             "POST", xrpc + "com.atproto.server.createSession", self._wrap(self._create_session)
@@ -95,13 +94,6 @@ class BlueskyService:
         app.router.add_route(
             "POST", xrpc + "com.atproto.repo.uploadBlob", self._wrap(self._upload_blob)
         )
-
-    @property
-    def sandbox(self) -> Sandbox:
-        """The sandbox this service was set up on."""
-        if self._sandbox is None:
-            raise RuntimeError("BlueskyService.setup() has not been called")
-        return self._sandbox
 
     @property
     def did(self) -> str:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
-from .server import RequestContext, Throttle, service_context
+from .server import BoundService, RequestContext, Throttle, service_context
 from .twitter_v1 import _MediaPart, _read_media_part, image_dimensions, sniff_media_type
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def _parse_focus(raw: str) -> tuple[float, float]:
     return x, y
 
 
-class MastodonService:
+class MastodonService(BoundService):
     """The ``/mastodon/`` routes and the media attachments they produce.
 
     Knobs (attributes, read at request time):
@@ -138,22 +138,14 @@ class MastodonService:
             {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime"}
         )
         self.throttle = Throttle()
-        self._sandbox: Sandbox | None = None
         self._last_id = 109348752103465132
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the ``/mastodon/`` routes on ``app``."""
-        self._sandbox = sandbox
+        self.bind(sandbox)
         app.router.add_route("POST", self.prefix + "api/v2/media", self._wrap(self._upload))
         app.router.add_route("GET", self.prefix + "api/v1/media/{id}", self._wrap(self._get))
         app.router.add_route("PUT", self.prefix + "api/v1/media/{id}", self._wrap(self._update))
-
-    @property
-    def sandbox(self) -> Sandbox:
-        """The sandbox this service was set up on."""
-        if self._sandbox is None:
-            raise RuntimeError("MastodonService.setup() has not been called")
-        return self._sandbox
 
     def _wrap(self, handler: Any) -> Any:
         async def route(request: web.Request) -> web.Response:

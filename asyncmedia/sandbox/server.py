@@ -46,6 +46,7 @@ _log = logging.getLogger(__name__)
 
 __all__ = [
     "CONTEXT_KEY",
+    "BoundService",
     "Fault",
     "HeaderDict",
     "RateLimitBook",
@@ -198,6 +199,27 @@ class Throttle:
             self.count -= 1
             return True
         return False
+
+
+class BoundService:
+    """Base of the service route objects: remembers the sandbox it was set up on.
+
+    Subclasses call :meth:`bind` first thing in ``setup`` and read knobs through
+    :attr:`sandbox` at request time.
+    """
+
+    _sandbox: Sandbox | None = None
+
+    def bind(self, sandbox: Sandbox) -> None:
+        """Attach this service to ``sandbox`` (called from ``setup``)."""
+        self._sandbox = sandbox
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """The sandbox this service was set up on."""
+        if self._sandbox is None:
+            raise RuntimeError(f"{type(self).__name__}.setup() has not been called")
+        return self._sandbox
 
 
 class RateLimitBook:

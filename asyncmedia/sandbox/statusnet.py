@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .forms import read_form, xml_answer
-from .server import HeaderDict, service_context
+from .server import BoundService, HeaderDict, service_context
 from .twitter_v1 import sniff_media_type
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ class _Refusal(Exception):
         self.message = message
 
 
-class StatusNetService:
+class StatusNetService(BoundService):
     """The ``/statusnet/api/`` routes.
 
     Knobs (attributes, read at request time): :attr:`username`, :attr:`password`,
@@ -93,20 +93,13 @@ class StatusNetService:
         self.status_limit = 140
         self.redirect_to: str | None = None
         self.notices: list[StatusNetNotice] = []
-        self._sandbox: Sandbox | None = None
         self._next_id = _FIRST_ID
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register ``statuses/update.{json,xml}`` (every method, so non-POST gets 400)."""
-        self._sandbox = sandbox
+        self.bind(sandbox)
         for fmt in ("json", "xml"):
             app.router.add_route("*", f"{self.prefix}statuses/update.{fmt}", self._handler(fmt))
-
-    @property
-    def sandbox(self) -> Sandbox:
-        if self._sandbox is None:
-            raise RuntimeError("StatusNetService.setup() has not been called")
-        return self._sandbox
 
     def _handler(self, fmt: str) -> Any:
         async def handle(request: web.Request) -> web.Response:

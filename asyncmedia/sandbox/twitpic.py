@@ -34,7 +34,7 @@ from aiohttp import web
 
 from .forms import ReceivedForm, read_form, xml_answer
 from .oauth import OAuthVerificationError, verify_oauth1
-from .server import HeaderDict, service_context
+from .server import BoundService, HeaderDict, service_context
 from .twitter_v1 import image_dimensions, sniff_media_type
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class _Refusal(Exception):
         self.message = message
 
 
-class TwitPicService:
+class TwitPicService(BoundService):
     """The ``/twitpic/2/`` routes.
 
     Knobs (attributes, read at request time): :attr:`api_key` (random by default) and
@@ -100,20 +100,13 @@ class TwitPicService:
         self.service_providers: frozenset[str] = DEFAULT_SERVICE_PROVIDERS
         #: Accepted uploads, in order.
         self.uploads: list[TwitPicUpload] = []
-        self._sandbox: Sandbox | None = None
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register ``upload.json`` and ``upload.xml``."""
-        self._sandbox = sandbox
+        self.bind(sandbox)
         for fmt in ("json", "xml"):
             # Every method, so a non-POST gets TwitPic's own error shape rather than a bare 405.
             app.router.add_route("*", f"{self.prefix}upload.{fmt}", self._handler(fmt))
-
-    @property
-    def sandbox(self) -> Sandbox:
-        if self._sandbox is None:
-            raise RuntimeError("TwitPicService.setup() has not been called")
-        return self._sandbox
 
     def _handler(self, fmt: str) -> Any:
         async def handle(request: web.Request) -> web.Response:

@@ -38,7 +38,7 @@ from xml.etree import ElementTree
 from aiohttp import web
 
 from .forms import read_form, xml_answer
-from .server import service_context
+from .server import BoundService, service_context
 from .twitter_v1 import sniff_media_type
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def _coordinate(raw: str | None, bound: float) -> float | None:
     return value
 
 
-class TwitrPixService:
+class TwitrPixService(BoundService):
     """The ``/twitrpix/1/`` routes.
 
     Knobs (attributes, read at request time): :attr:`api_key`, :attr:`maintenance`,
@@ -124,11 +124,10 @@ class TwitrPixService:
         self.uploads: list[TwitrPixUpload] = []
         #: Tweet texts posted by ``uploadAndPost``.
         self.tweets: list[str] = []
-        self._sandbox: Sandbox | None = None
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the upload methods (both formats) and ``ping``."""
-        self._sandbox = sandbox
+        self.bind(sandbox)
         for method, post in (("upload", False), ("uploadAndPost", True)):
             for fmt in ("json", "xml"):
                 # Every method, so a non-POST gets TwitrPix's own 400 rather than a bare 405.
@@ -136,12 +135,6 @@ class TwitrPixService:
                     "*", f"{self.prefix}{method}.{fmt}", self._handler(fmt, post=post)
                 )
         app.router.add_route("GET", f"{self.prefix}ping", self.ping)
-
-    @property
-    def sandbox(self) -> Sandbox:
-        if self._sandbox is None:
-            raise RuntimeError("TwitrPixService.setup() has not been called")
-        return self._sandbox
 
     async def ping(self, request: web.Request) -> web.Response:
         """``GET ping``: ``pong``, or ``maintenance`` with the status still ``ok``."""

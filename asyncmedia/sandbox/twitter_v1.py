@@ -37,7 +37,7 @@ from urllib.parse import parse_qsl
 from aiohttp import BodyPartReader, web
 
 from .oauth import AuthenticationFailed, MissingAuthorization, verify_oauth1
-from .server import RequestContext, service_context
+from .server import BoundService, RequestContext, service_context
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -422,7 +422,7 @@ def _int_param(request: web.Request, fields: Mapping[str, str], name: str) -> in
         raise _shape_b(request, f"Invalid {name}: {raw!r}.") from None
 
 
-class TwitterV1Service:
+class TwitterV1Service(BoundService):
     """The Twitter v1.1 upload host's routes and the media records they produce.
 
     Knobs (``check_after_secs``, ``processing_steps``, ``processing_outcome``,
@@ -438,12 +438,11 @@ class TwitterV1Service:
         self.uploads: dict[int, UploadRecord] = {}
         #: Tweets posted with ``statuses/update_with_media``, in order.
         self.statuses: list[StatusRecord] = []
-        self._sandbox: Sandbox | None = None
         self._last_id = _FIRST_MEDIA_ID - 1
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the ``/1.1/`` routes on ``app``."""
-        self._sandbox = sandbox
+        self.bind(sandbox)
         app.router.add_route("POST", self.prefix + "media/upload.json", self.upload_post)
         app.router.add_route("GET", self.prefix + "media/upload.json", self.upload_get)
         app.router.add_route(
@@ -452,13 +451,6 @@ class TwitterV1Service:
         app.router.add_route(
             "POST", self.prefix + "statuses/update_with_media.json", self.update_with_media
         )
-
-    @property
-    def sandbox(self) -> Sandbox:
-        """The sandbox this service was set up on."""
-        if self._sandbox is None:
-            raise RuntimeError("TwitterV1Service.setup() has not been called")
-        return self._sandbox
 
     # --- shared steps ---
 

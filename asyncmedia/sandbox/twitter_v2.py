@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import BodyPartReader, web
 
 from .oauth import OAuthVerificationError, verify_oauth1
-from .server import RequestContext, Throttle, service_context
+from .server import BoundService, RequestContext, Throttle, service_context
 from .twitter_v1 import (
     MAX_ALT_TEXT,
     MAX_CHUNK_BYTES,
@@ -160,7 +160,7 @@ async def _multipart(request: web.Request) -> tuple[dict[str, str], _MediaPart |
     return fields, media
 
 
-class TwitterV2Service:
+class TwitterV2Service(BoundService):
     """The ``/2/`` media routes and the media records they produce.
 
     ``uploads`` maps the string id to the v1.1 emulator's
@@ -176,12 +176,11 @@ class TwitterV2Service:
         self.auth_schemes: list[str] = []
         #: For fault injection, the next ``throttle.count`` requests answer 429.
         self.throttle = Throttle()
-        self._sandbox: Sandbox | None = None
         self._last_id = _FIRST_ID - 1
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the ``/2/`` routes on ``app``."""
-        self._sandbox = sandbox
+        self.bind(sandbox)
         upload = self.prefix + "media/upload"
         app.router.add_route("POST", upload, self._wrap("SIMPLE", self._simple))
         app.router.add_route("GET", upload, self._wrap("STATUS", self._status))
@@ -193,13 +192,6 @@ class TwitterV2Service:
         app.router.add_route(
             "POST", self.prefix + "media/metadata", self._wrap("METADATA", self._metadata)
         )
-
-    @property
-    def sandbox(self) -> Sandbox:
-        """The sandbox this service was set up on."""
-        if self._sandbox is None:
-            raise RuntimeError("TwitterV2Service.setup() has not been called")
-        return self._sandbox
 
     def _wrap(self, command: str, handler: Any) -> Any:
         async def route(request: web.Request) -> web.Response:
