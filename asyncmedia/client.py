@@ -25,7 +25,7 @@ from .protocols import media_rules
 from .protocols.http import malformed_answer
 from .protocols.twitter_v1 import TwitterV1Protocol
 from .protocols.twitter_v2 import DEFAULT_V2_URL, SIMPLE_CATEGORIES, TwitterV2Protocol
-from .resume import JournalStore, journal_key
+from .resume import JournalStore, ResumeTarget, journal_key
 from .service import PreparedMedia, ServiceClient
 from .transport import ProgressCallback, ProgressReporter
 from .uploaders import ChunkedUploader, SimpleUploader, UploadJob
@@ -226,15 +226,15 @@ class MediaClient(ServiceClient):
                 processing_timeout=self.config.processing_timeout,
                 max_status_interval=self.config.max_status_interval,
             )
-            journals, key = None, None
+            target = None
             if resume:
                 fingerprint = await prepared.source.fingerprint()
                 if fingerprint is None:
                     log.warning("%s cannot resume (one-pass)", prepared.source.describe())
                 else:
-                    journals = JournalStore(self.config.resume_dir)
                     key = journal_key(str(self.protocol.upload_url), self._account, fingerprint)
-            media = await uploader.upload(job, journals=journals, key=key)
+                    target = ResumeTarget(JournalStore(self.config.resume_dir), key, fingerprint)
+            media = await uploader.upload(job, resume=target)
         else:
             media = await SimpleUploader(self.transport, self.protocol).upload(job)
         return replace(media, media_type=kind)

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["JournalStore", "UploadJournal", "default_resume_dir", "journal_key"]
+__all__ = ["JournalStore", "ResumeTarget", "UploadJournal", "default_resume_dir", "journal_key"]
 
 EXPIRY_MARGIN = 60.0
 
@@ -121,3 +121,13 @@ class JournalStore:
     async def delete(self, key: str) -> None:
         """Forget the journal under ``key`` (no error if there is none)."""
         await asyncio.to_thread(self._path(key).unlink, True)
+
+
+@dataclass(frozen=True)
+class ResumeTarget:
+    """Where one resumable upload keeps its journal, and the fingerprint of its source
+    (computed once per upload: it reads the first and last 64 KiB)."""
+
+    store: JournalStore
+    key: str
+    fingerprint: str

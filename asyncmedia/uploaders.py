@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from .errors import APIError, AsyncMediaError, MediaSourceError, ProcessingTimeout, RateLimitError
 from .media import Media
 from .protocols.media_rules import ChunkedUploadProtocol, processing_delay
-from .resume import JournalStore, UploadJournal
+from .resume import ResumeTarget, UploadJournal
 from .sources import MediaSource
 from .transport import ProgressReporter, Transport
 
@@ -99,11 +99,9 @@ class ChunkedUploader:
         self.processing_timeout = processing_timeout
         self.max_status_interval = max_status_interval
 
-    async def upload(
-        self, job: UploadJob, *, journals: JournalStore | None = None, key: str | None = None
-    ) -> Media:
-        """Run the whole flow; with ``journals`` and ``key``, keep a resume journal."""
-        journal = await self._resumable_journal(job, journals, key)
+    async def upload(self, job: UploadJob, *, resume: ResumeTarget | None = None) -> Media:
+        """Run the whole flow; with ``resume``, keep a journal and continue from it."""
+        journal = await self._resumable_journal(job, resume)
         if journal is not None and journal.acknowledged:
             log.info(
                 "resuming media %s: %d of %d segments already acknowledged",
@@ -112,7 +110,7 @@ class ChunkedUploader:
                 -(-job.size // job.chunk_size),
             )
             try:
-                return await self._finish(job, journal.media_id, journal, journals, key)
+                return await self._finish(job, journal.media_id, journal, resume)
             except APIError as exc:
                 if exc.status >= 500 or isinstance(exc, RateLimitError):
                     raise
@@ -121,36 +119,32 @@ class ChunkedUploader:
                 await job.source.seek(0)
                 await job.progress.advance(-job.progress.sent)
         media_id, expires = await self.init(job)
-        if journals is not None and key is not None:
-            fingerprint = await job.source.fingerprint()
-            assert fingerprint is not None
+        journal = None
+        if resume is not None:
             journal = UploadJournal(
                 media_id=media_id,
                 total_bytes=job.size,
                 chunk_size=job.chunk_size,
                 media_type=job.media_type,
                 media_category=job.media_category,
-                fingerprint=fingerprint,
+                fingerprint=resume.fingerprint,
                 expires_at=time.time() + (expires or 3600),
             )
-            await journals.save(key, journal)
-        else:
-            journal = None
-        return await self._finish(job, media_id, journal, journals, key)
+            await resume.store.save(resume.key, journal)
+        return await self._finish(job, media_id, journal, resume)
 
     async def _resumable_journal(
-        self, job: UploadJob, journals: JournalStore | None, key: str | None
+        self, job: UploadJob, resume: ResumeTarget | None
     ) -> UploadJournal | None:
-        if journals is None or key is None:
+        if resume is None:
             return None
-        journal = await journals.load(key)
+        journal = await resume.store.load(resume.key)
         if journal is None:
             return None
-        fingerprint = await job.source.fingerprint()
-        if fingerprint is None or not journal.usable_for(
-            fingerprint=fingerprint, total_bytes=job.size, chunk_size=job.chunk_size
+        if not journal.usable_for(
+            fingerprint=resume.fingerprint, total_bytes=job.size, chunk_size=job.chunk_size
         ):
-            await journals.delete(key)
+            await resume.store.delete(resume.key)
             return None
         return journal
 
@@ -159,21 +153,20 @@ class ChunkedUploader:
         job: UploadJob,
         media_id: str,
         journal: UploadJournal | None,
-        journals: JournalStore | None,
-        key: str | None,
+        resume: ResumeTarget | None,
     ) -> Media:
         async def acknowledged(index: int) -> None:
-            if journal is not None and journals is not None and key is not None:
+            if journal is not None and resume is not None:
                 journal.acknowledged.add(index)
-                await journals.save(key, journal)
+                await resume.store.save(resume.key, journal)
 
         skip = frozenset(journal.acknowledged) if journal is not None else frozenset()
         await self.append_all(job, media_id, skip=skip, on_ack=acknowledged)
         media = self.protocol.read_media(
             await self.transport.send(self.protocol.finalize(media_id))
         )
-        if journals is not None and key is not None:
-            await journals.delete(key)
+        if resume is not None:
+            await resume.store.delete(resume.key)
         return await self.wait_for_processing(media)
 
     async def init(self, job: UploadJob) -> tuple[str, int | None]:
