@@ -153,6 +153,10 @@ class UploadRecord:
     _conflict: int | None = field(default=None, init=False, repr=False, compare=False)
     _status_calls: int = field(default=0, init=False, repr=False, compare=False)
 
+    def expires_in(self, lifetime: float) -> int:
+        """Seconds left (rounded up, never negative) of a media id that lives ``lifetime``."""
+        return max(0, math.ceil(lifetime - (time.monotonic() - self.created_at)))
+
     @property
     def pending_bytes(self) -> int:
         """Bytes held in memory for segments that arrived ahead of a gap."""
@@ -462,8 +466,7 @@ class TwitterV1Service(BoundService):
         return record
 
     def _expires_in(self, record: UploadRecord) -> int:
-        elapsed = time.monotonic() - record.created_at
-        return max(0, math.ceil(self.sandbox.expires_after_secs - elapsed))
+        return record.expires_in(self.sandbox.expires_after_secs)
 
     def _lookup(self, request: web.Request, fields: Mapping[str, str]) -> UploadRecord:
         media_id = _int_param(request, fields, "media_id")

@@ -26,7 +26,6 @@ reuses the v1.1 emulator's upload bookkeeping (segment hashing) and media sniffi
 from __future__ import annotations
 
 import json
-import math
 import secrets
 import time
 from collections.abc import Mapping
@@ -261,8 +260,7 @@ class TwitterV2Service(BoundService):
         return record
 
     def _expires_in(self, record: UploadRecord) -> int:
-        elapsed = time.monotonic() - record.created_at
-        return max(0, math.ceil(self.sandbox.expires_after_secs - elapsed))
+        return record.expires_in(self.sandbox.expires_after_secs)
 
     def _lookup(self, media_id: str | None) -> UploadRecord:
         record = self.uploads.get(media_id or "")
