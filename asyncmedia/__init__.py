@@ -24,6 +24,7 @@ from .errors import (
     AuthenticationError,
     MediaSourceError,
     MediaTooLarge,
+    PostMayExist,
     ProcessingError,
     ProcessingTimeout,
     RateLimitError,
@@ -34,6 +35,7 @@ from .errors import (
     UnsupportedMediaType,
 )
 from .media import Blob, MastodonMedia, Media
+from .posting import Post, PostingClient, crosspost
 from .protocols.statusnet import StatusNetStatus, StatusNetUser
 from .protocols.twitpic import TwitPicPhoto, TwitPicUser
 from .protocols.twitrpix import TwitrPixMedia, TwitrPixUser
@@ -70,6 +72,9 @@ __all__ = [
     "NoAuth",
     "OAuth1",
     "OAuth1Credentials",
+    "Post",
+    "PostMayExist",
+    "PostingClient",
     "ProcessingError",
     "ProcessingTimeout",
     "RateLimitError",
@@ -90,5 +95,6 @@ __all__ = [
     "UnsupportedMediaType",
     "UploadConfig",
     "__version__",
+    "crosspost",
     "open_source",
 ]

@@ -17,6 +17,7 @@
     ├── ProcessingError                      server-side processing ended ``failed``
     ├── ProcessingTimeout (TimeoutError)     processing did not finish in time
     └── TransportError (ConnectionError)     the connection failed (after retries)
+        └── PostMayExist                     a post request may have reached the service
 
 The two ``Service…`` classes inherit from both :class:`APIError` and the matching client-side
 error, so ``except MediaTooLarge`` catches a size refusal whether the client or the service
@@ -37,6 +38,7 @@ __all__ = [
     "AuthenticationError",
     "MediaSourceError",
     "MediaTooLarge",
+    "PostMayExist",
     "ProcessingError",
     "ProcessingTimeout",
     "RateLimitError",
@@ -203,4 +205,38 @@ class ProcessingTimeout(AsyncMediaError, TimeoutError):
 
 
 class TransportError(AsyncMediaError, ConnectionError):
-    """The connection to the service failed (refused, reset, timed out), retries exhausted."""
+    """The connection to the service failed (refused, reset, timed out), retries exhausted.
+
+    ``request_sent`` is False when the request cannot have reached the service (the connection
+    was never established), True when it may have (the connection failed while sending or
+    while waiting for the answer): a request that is not safe to repeat must then not be
+    repeated blindly.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
+
+
+class PostMayExist(TransportError):
+    """A post (status, Tweet, record) was sent, but its answer was lost: it may exist.
+
+    Raised instead of repeating a request that is not idempotent, so nothing is posted twice.
+    ``service`` names the service (``"x"``, ``"bluesky"``…); ``media`` holds the upload
+    results the post referred to (:class:`~asyncmedia.Media` or :class:`~asyncmedia.Blob`)
+    and ``media_ids`` their ids (or blob CIDs), so the caller can check the account and, if
+    the post is missing, send the post again with the same media instead of uploading anew.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        service: str,
+        media: tuple[Any, ...] = (),
+        media_ids: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message, request_sent=True)
+        self.service = service
+        self.media = media
+        self.media_ids = media_ids

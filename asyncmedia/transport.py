@@ -253,18 +253,27 @@ class Transport:
             # This attempt failed: its bytes have to go out again.
             if counted:
                 await counted.rollback()
+            # Could the service have acted on this attempt?  Not if the connection was never
+            # made, nor when it answered with a status saying it refused before acting.
+            unsent = isinstance(failure, aiohttp.ClientConnectorError) or (
+                response is not None and response.status in request.retry_statuses
+            )
             if response is not None and response.status in (429, 420):
                 throttled += 1
                 # A service that throttles again after every wait is not going to let us in.
                 if not replayable or throttled > max(3, self.config.retries):
                     raise error_from_response(response)
                 await self._wait_rate_limit(response)
-            elif not (request.retry_safe and replayable) or attempt >= self.config.retries:
+            elif (
+                not ((request.retry_safe or unsent) and replayable)
+                or attempt >= self.config.retries
+            ):
                 if response is not None:
                     return response
                 raise TransportError(
                     f"{request.method} {request.url.with_query(None)} failed: "
-                    f"{type(failure).__name__}: {failure or 'no answer'}"
+                    f"{type(failure).__name__}: {failure or 'no answer'}",
+                    request_sent=not isinstance(failure, aiohttp.ClientConnectorError),
                 ) from failure
             else:
                 attempt += 1

@@ -70,6 +70,9 @@ class HTTPRequest:
     ``fields``/``file`` (multipart, never signed), ``json`` (never signed) or ``raw``
     (the media bytes themselves as the body, with ``raw`` as its content type).
     ``retry_safe`` says whether repeating the request after a lost answer is harmless.
+    A request that is not (a post) is still repeated when the service cannot have acted on
+    it: the connection was never made, a 429, or one of the ``retry_statuses`` with which the
+    service says it refused before doing anything (X's 503 "over capacity").
     """
 
     method: str
@@ -81,6 +84,7 @@ class HTTPRequest:
     raw: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     retry_safe: bool = False
+    retry_statuses: frozenset[int] = frozenset()
     signed: bool = True
 
     @property
