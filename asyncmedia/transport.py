@@ -234,6 +234,9 @@ class Transport:
         Bytes of a failed attempt are reported back as negative progress.
         """
         attempt = throttled = 0
+        retries = self.config.retries
+        if request.max_retries is not None:
+            retries = min(retries, request.max_retries)
         replayable = not isinstance(data, MediaSource) or data.seekable
         start = data.position if isinstance(data, MediaSource) else 0
         while True:
@@ -266,7 +269,7 @@ class Transport:
                 await self._wait_rate_limit(response)
             elif (
                 not ((request.retry_safe or unsent) and replayable)
-                or attempt >= self.config.retries
+                or attempt >= retries
             ):
                 if response is not None:
                     return response

@@ -73,6 +73,7 @@ class HTTPRequest:
     A request that is not (a post) is still repeated when the service cannot have acted on
     it: the connection was never made, a 429, or one of the ``retry_statuses`` with which the
     service says it refused before doing anything (X's 503 "over capacity").
+    ``max_retries`` caps the retries of this one request below ``config.retries``.
     """
 
     method: str
@@ -85,6 +86,7 @@ class HTTPRequest:
     headers: tuple[tuple[str, str], ...] = ()
     retry_safe: bool = False
     retry_statuses: frozenset[int] = frozenset()
+    max_retries: int | None = None
     signed: bool = True
 
     @property
