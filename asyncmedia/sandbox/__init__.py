@@ -35,6 +35,7 @@ from .oauth import (
     OAuthVerificationError,
     verify_oauth1,
 )
+from .posts import PostRecord
 from .server import Fault, RequestRecord, Sandbox, SandboxService, Throttle, random_credentials
 from .statusnet import StatusNetNotice, StatusNetService
 from .threaded import ThreadedSandbox
@@ -53,6 +54,7 @@ __all__ = [
     "MissingAuthorization",
     "NonceRegistry",
     "OAuthVerificationError",
+    "PostRecord",
     "RequestRecord",
     "Sandbox",
     "SandboxService",
