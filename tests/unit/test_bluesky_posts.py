@@ -179,7 +179,10 @@ def test_post_record_has_only_what_was_given() -> None:
         langs=["en"],
         facets=link_facets("hi https://x.example"),
         embed={"$type": "app.bsky.embed.images", "images": []},
-        reply={"root": {"uri": "at://a/b/c", "cid": "x"}, "parent": {"uri": "at://a/b/c", "cid": "x"}},
+        reply={
+            "root": {"uri": "at://a/b/c", "cid": "x"},
+            "parent": {"uri": "at://a/b/c", "cid": "x"},
+        },
     )
     assert set(full) == {"$type", "text", "createdAt", "langs", "facets", "embed", "reply"}
 
