@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .media_inspection import sniff_media_type
 from .server import BoundService, Throttle, service_context
-from .twitter_v1 import sniff_media_type
 
 if TYPE_CHECKING:
     from .server import Sandbox

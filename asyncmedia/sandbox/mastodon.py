@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
+from .forms import MediaPart, read_media_part
+from .media_inspection import image_dimensions, sniff_media_type
 from .server import BoundService, RequestContext, Throttle, service_context
-from .twitter_v1 import _MediaPart, _read_media_part, image_dimensions, sniff_media_type
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -224,10 +225,10 @@ class MastodonService(BoundService):
 
     async def _read(
         self, request: web.Request
-    ) -> tuple[dict[str, str], dict[str, tuple[_MediaPart, str, str | None]]]:
+    ) -> tuple[dict[str, str], dict[str, tuple[MediaPart, str, str | None]]]:
         """Text fields, and file parts as (part, declared content type, filename)."""
         fields: dict[str, str] = {}
-        files: dict[str, tuple[_MediaPart, str, str | None]] = {}
+        files: dict[str, tuple[MediaPart, str, str | None]] = {}
         if request.content_type.startswith("multipart/"):
             reader = await request.multipart()
             while (part := await reader.next()) is not None:
@@ -235,7 +236,7 @@ class MastodonService(BoundService):
                     raise _Refusal(422, "Validation failed: malformed multipart body")
                 if part.filename is not None:
                     declared = part.headers.get("Content-Type", "")
-                    files[part.name] = (await _read_media_part(part), declared, part.filename)
+                    files[part.name] = (await read_media_part(part), declared, part.filename)
                 else:
                     fields[part.name] = (await part.read()).decode("utf-8")
         elif request.content_type == "application/json":
@@ -247,7 +248,7 @@ class MastodonService(BoundService):
             fields = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
         return fields, files
 
-    def _check_file(self, media: _MediaPart, declared: str) -> str:
+    def _check_file(self, media: MediaPart, declared: str) -> str:
         """The accepted MIME type, or the 422 Mastodon answers."""
         sniffed = sniff_media_type(media.head)
         # Paperclip checks the declared type and the content: both must agree.
@@ -275,7 +276,7 @@ class MastodonService(BoundService):
             record.focus = _parse_focus(fields["focus"])
 
     def _apply_thumbnail(
-        self, record: MastodonRecord, files: dict[str, tuple[_MediaPart, str, str | None]]
+        self, record: MastodonRecord, files: dict[str, tuple[MediaPart, str, str | None]]
     ) -> None:
         if "thumbnail" not in files:
             return

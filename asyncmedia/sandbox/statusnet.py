@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .forms import read_form, xml_answer
+from .media_inspection import sniff_media_type
 from .server import BoundService, HeaderDict, service_context
-from .twitter_v1 import sniff_media_type
 
 if TYPE_CHECKING:
     from .server import Sandbox

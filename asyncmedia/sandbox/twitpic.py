@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .forms import ReceivedForm, read_form, xml_answer
+from .media_inspection import image_dimensions, sniff_media_type
 from .oauth import OAuthVerificationError, verify_oauth1
 from .server import BoundService, HeaderDict, service_context
-from .twitter_v1 import image_dimensions, sniff_media_type
 
 if TYPE_CHECKING:
     from .server import Sandbox
