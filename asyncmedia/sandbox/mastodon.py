@@ -125,7 +125,9 @@ class MastodonService(BoundService):
     """
 
     name = "mastodon"
+    title = "Mastodon"
     prefix = "/mastodon/"
+    url_keys = ("instance_url",)
 
     def __init__(self) -> None:
         #: Attachments by id (string).
@@ -140,6 +142,14 @@ class MastodonService(BoundService):
         )
         self.throttle = Throttle()
         self._last_id = 109348752103465132
+
+    def credentials(self) -> dict[str, str]:
+        """The access token the instance accepts (:attr:`Sandbox.mastodon_token`)."""
+        return {"access_token": self.sandbox.mastodon_token}
+
+    def records(self) -> dict[str, Any]:
+        """``media``: attachments by id."""
+        return {"media": self.media}
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the ``/mastodon/`` routes on ``app``."""

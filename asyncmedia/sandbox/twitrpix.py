@@ -114,6 +114,7 @@ class TwitrPixService(BoundService):
     """
 
     name = "twitrpix"
+    title = "TwitrPix"
     prefix = "/twitrpix/1/"
 
     def __init__(self, *, api_key: str | None = None) -> None:
@@ -124,6 +125,14 @@ class TwitrPixService(BoundService):
         self.uploads: list[TwitrPixUpload] = []
         #: Tweet texts posted by ``uploadAndPost``.
         self.tweets: list[str] = []
+
+    def credentials(self) -> dict[str, str]:
+        """The API key the service accepts."""
+        return {"api_key": self.api_key}
+
+    def records(self) -> dict[str, Any]:
+        """``uploads`` (in order) and ``tweets`` (texts posted by uploadAndPost)."""
+        return {"uploads": self.uploads, "tweets": self.tweets}
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the upload methods (both formats) and ``ping``."""

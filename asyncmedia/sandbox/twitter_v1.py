@@ -329,7 +329,10 @@ class TwitterV1Service(BoundService):
     """
 
     name = "twitter_v1"
+    title = "Twitter v1.1"
     prefix = "/1.1/"
+    description_key = "twitter"
+    url_keys = ("upload_url", "api_url")
 
     def __init__(self) -> None:
         #: Media by ``media_id``.
@@ -337,6 +340,14 @@ class TwitterV1Service(BoundService):
         #: Tweets posted with ``statuses/update_with_media``, in order.
         self.statuses: list[StatusRecord] = []
         self._last_id = _FIRST_MEDIA_ID - 1
+
+    def credentials(self) -> dict[str, str]:
+        """The OAuth 1.0a keys the sandbox accepts (:attr:`Sandbox.credentials`)."""
+        return {key: str(value) for key, value in self.sandbox.credentials.items()}
+
+    def records(self) -> dict[str, Any]:
+        """``uploads`` (media by id) and ``statuses`` (update_with_media Tweets)."""
+        return {"uploads": self.uploads, "statuses": self.statuses}
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the ``/1.1/`` routes on ``app``."""

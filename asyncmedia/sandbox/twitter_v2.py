@@ -166,7 +166,10 @@ class TwitterV2Service(BoundService):
     """
 
     name = "twitter_v2"
+    title = "X API v2"
     prefix = "/2/"
+    description_key = "x2"
+    url_keys = ("upload_url",)
 
     def __init__(self) -> None:
         self.uploads: dict[str, UploadRecord] = {}
@@ -174,6 +177,15 @@ class TwitterV2Service(BoundService):
         #: For fault injection, the next ``throttle.count`` requests answer 429.
         self.throttle = Throttle()
         self._last_id = _FIRST_ID - 1
+
+    def credentials(self) -> dict[str, str]:
+        """The bearer token and the OAuth 1.0a keys the sandbox accepts."""
+        oauth1 = {key: str(value) for key, value in self.sandbox.credentials.items()}
+        return {"bearer_token": self.sandbox.x_bearer_token, **oauth1}
+
+    def records(self) -> dict[str, Any]:
+        """``uploads`` (media by string id) and ``auth_schemes`` (one per request)."""
+        return {"uploads": self.uploads, "auth_schemes": self.auth_schemes}
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the ``/2/`` routes on ``app``."""
