@@ -25,7 +25,7 @@ Routes, under ``/bluesky/`` (the emulated PDS root):
   with their ``mimeType`` and ``size``) → ``{"uri", "cid", "commit": {"cid", "rev"},
   "validationStatus": "valid"}``; a record that does not fit → 400 ``InvalidRequest``
   "Invalid app.bsky.feed.post record: Record/<field> …" naming the field.  Every post is
-  kept in :attr:`BlueskyService.records` and appended to ``Sandbox.posts``;
+  kept in :attr:`BlueskyService.repo_records` and appended to ``Sandbox.posts``;
 - ``GET xrpc/com.atproto.repo.getRecord?repo&collection&rkey`` → ``{"uri", "cid", "value"}``
   or 400 ``RecordNotFound``.
 
@@ -59,9 +59,9 @@ from typing import TYPE_CHECKING, Any
 import regex
 from aiohttp import web
 
+from .media_inspection import sniff_media_type
 from .posts import PostRecord
 from .server import BoundService, Throttle, service_context
-from .twitter_v1 import sniff_media_type
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -155,17 +155,19 @@ class BlueskyService(BoundService):
     ``refresh_lifetime`` (90 days), ``refresh_grace`` (seconds a used refresh token still
     works; the reference PDS: 7200), ``max_blob_size`` (bytes; larger uploads answer 413),
     ``throttle`` (next ``count`` requests answer 429).  Records: ``blobs`` by CID,
-    ``records`` by URI, ``sessions`` (createSession calls that succeeded), ``refreshes``
-    (refreshSession calls that succeeded).  :meth:`revoke_sessions` revokes every refresh
-    token (a password change).
+    ``repo_records`` (:class:`StoredRecord` by ``at://`` URI), ``sessions`` (createSession
+    calls that succeeded), ``refreshes`` (refreshSession calls that succeeded).
+    :meth:`revoke_sessions` revokes every refresh token (a password change).
     """
 
     name = "bluesky"
+    title = "Bluesky"
     prefix = "/bluesky/"
+    url_keys = ("service_url",)
 
     def __init__(self) -> None:
         self.blobs: dict[str, BlobRecord] = {}
-        self.records: dict[str, StoredRecord] = {}
+        self.repo_records: dict[str, StoredRecord] = {}
         self.sessions = 0
         self.refreshes = 0
         self.max_blob_size = 5_000_000
@@ -176,6 +178,22 @@ class BlueskyService(BoundService):
         self._secret = secrets.token_bytes(32)
         self._grants: dict[str, _RefreshGrant] = {}
         self._last_tid = 0
+
+    def credentials(self) -> dict[str, str]:
+        """The identifier and app password createSession accepts."""
+        return {
+            "identifier": self.sandbox.bluesky_identifier,
+            "password": self.sandbox.bluesky_password,
+        }
+
+    def records(self) -> dict[str, Any]:
+        """``blobs`` by CID, ``repo_records`` by URI, ``sessions`` and ``refreshes``."""
+        return {
+            "blobs": self.blobs,
+            "repo_records": self.repo_records,
+            "sessions": self.sessions,
+            "refreshes": self.refreshes,
+        }
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the ``/bluesky/xrpc/…`` routes on ``app``."""
@@ -483,7 +501,7 @@ class BlueskyService(BoundService):
         uri = f"at://{self.did}/{_POST}/{rkey}"
         encoded = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
         cid = cid_for(hashlib.sha256(encoded).digest(), codec=0x71)
-        self.records[uri] = StoredRecord(uri, cid, record)
+        self.repo_records[uri] = StoredRecord(uri, cid, record)
         self.sandbox.posts.append(
             PostRecord("bluesky", record["text"], tuple(media), tuple(alts), record)
         )
@@ -513,7 +531,7 @@ class BlueskyService(BoundService):
             return fault
         did = self.did if repo == self.sandbox.bluesky_identifier else repo
         uri = f"at://{did}/{collection}/{rkey}"
-        stored = self.records.get(uri)
+        stored = self.repo_records.get(uri)
         if stored is None:
             raise _Refusal(400, "RecordNotFound", f"Could not locate record: {uri}")
         return _answer(200, {"uri": stored.uri, "cid": stored.cid, "value": stored.value})

@@ -76,7 +76,7 @@ def mp4_with_size(width: int, height: int, size: int = 300_000) -> bytes:
 
 
 def record_of(sandbox: Sandbox, post: Post) -> dict[str, Any]:
-    return service(sandbox).records[post.id].value
+    return service(sandbox).repo_records[post.id].value
 
 
 async def test_text_only_with_links(client: BlueskyClient, sandbox: Sandbox) -> None:
@@ -190,7 +190,7 @@ async def test_reply_to_a_post_and_to_a_uri(client: BlueskyClient, sandbox: Sand
     top = await client.post("top")
     answer = await client.post("answer", reply_to=top)
     deeper = await client.post("deeper", reply_to=answer.id)
-    records = service(sandbox).records
+    records = service(sandbox).repo_records
     top_ref = {"uri": top.id, "cid": records[top.id].cid}
     answer_ref = {"uri": answer.id, "cid": records[answer.id].cid}
     assert records[answer.id].value["reply"] == {"root": top_ref, "parent": top_ref}
@@ -316,7 +316,7 @@ async def test_rate_limited_create_record_is_repeated(
     sandbox.inject(Fault(command="createRecord", status=429, reset_in=0))
     post = await client.post("throttled once")
     assert [p.text for p in sandbox.posts] == ["throttled once"]
-    assert service(sandbox).records[post.id].value["text"] == "throttled once"
+    assert service(sandbox).repo_records[post.id].value["text"] == "throttled once"
 
 
 async def test_upload_one_keeps_alt_text_for_post(client: BlueskyClient, sandbox: Sandbox) -> None:
