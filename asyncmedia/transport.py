@@ -267,7 +267,10 @@ class Transport:
                 if not replayable or throttled > max(3, self.config.retries):
                     raise error_from_response(response)
                 await self._wait_rate_limit(response)
-            elif not ((request.retry_safe or unsent) and replayable) or attempt >= retries:
+            elif (
+                not ((request.retry_safe or unsent) and replayable)
+                or attempt >= retries
+            ):
                 if response is not None:
                     return response
                 raise TransportError(
