@@ -151,6 +151,7 @@ class BlueskyClient(ServiceClient):
         self._lifetime: float | None = None
         self._proven = False
         self._from_login = False
+        self._generation = 0
         self._uploaded: dict[str, _Uploaded] = {}
         #: How many times this client renewed its session (refreshSession or a new login).
         self.renewals = 0
@@ -182,25 +183,30 @@ class BlueskyClient(ServiceClient):
 
     @property
     def expires_at(self) -> float | None:
-        """The access token's ``exp`` (epoch seconds) when it is a JWT that says so."""
+        """When the access token expires (epoch seconds, this machine's clock), when it is a
+        JWT that says so: for a token the client received, now + its ``exp - iat``."""
         return self._expiry
 
     @property
     def _can_login(self) -> bool:
         return bool(self.identifier and self._password)
 
-    def _adopt(self, session: Session, *, from_login: bool = False) -> None:
+    def _adopt(self, session: Session, *, from_login: bool = False, received: bool = False) -> None:
         """Use ``session``'s tokens from now on; read what the access JWT tells."""
         self._token.token = session.access_jwt
+        self._generation += 1
         if session.refresh_jwt:
             self._refresh_jwt = session.refresh_jwt
         claims = jwt_claims(session.access_jwt) or {}
-        exp, iat, sub = claims.get("exp"), claims.get("iat"), claims.get("sub")
-        number = (int, float)
-        self._expiry = float(exp) if isinstance(exp, number) and not isinstance(exp, bool) else None
+        exp, iat, sub = _number(claims.get("exp")), _number(claims.get("iat")), claims.get("sub")
+        self._expiry = exp
         self._lifetime = None
-        if self._expiry is not None and isinstance(iat, number) and not isinstance(iat, bool):
-            self._lifetime = self._expiry - float(iat)
+        if exp is not None and iat is not None and exp > iat:
+            # Count the lifetime from now on this machine's clock, so a clock that runs
+            # ahead of the PDS's does not make every fresh token look about to expire.
+            self._lifetime = exp - iat
+            if received:
+                self._expiry = self._clock() + self._lifetime
         did = session.did or (sub if isinstance(sub, str) and sub.startswith("did:") else None)
         if did:
             self._did = did
@@ -216,7 +222,7 @@ class BlueskyClient(ServiceClient):
         assert self.identifier is not None and self._password is not None
         request = self.protocol.create_session(self.identifier, self._password)
         session = self.protocol.read_session_info(await self.transport.send(request))
-        self._adopt(session, from_login=True)
+        self._adopt(session, from_login=True, received=True)
         return session.access_jwt
 
     async def refresh(self) -> str:
@@ -252,7 +258,7 @@ class BlueskyClient(ServiceClient):
                 log.info("Bluesky refreshSession failed (%s); logging in again", exc.message)
                 await self.login()
                 return
-            self._adopt(session)
+            self._adopt(session, received=True)
             log.debug("Bluesky session refreshed; access token expires at %s", self._expiry)
             return
         if self._can_login:
@@ -266,10 +272,14 @@ class BlueskyClient(ServiceClient):
             code="ExpiredToken",
         )
 
-    async def _renew(self, used: str | None, *, login: bool) -> None:
-        """Renew the session that issued ``used`` — unless another task already did."""
+    async def _renew(self, generation: int, *, login: bool) -> None:
+        """Renew the session of token ``generation`` — unless another task already did.
+
+        Generations, not token strings, tell sessions apart: the PDS can issue the very same
+        access JWT twice within one second (same claims, no ``jti``).
+        """
         async with self._session_lock:
-            if self._token.token is not None and self._token.token != used:
+            if self._token.token is not None and self._generation != generation:
                 return  # renewed meanwhile by a concurrent request: share its result
             if self._token.token is None:
                 await self.login()  # the first login, not a renewal
@@ -281,9 +291,9 @@ class BlueskyClient(ServiceClient):
 
     async def _ensure_session(self) -> None:
         """Log in when there is no token; refresh when the token's ``exp`` is near."""
-        token = self._token.token
-        if token is None:
-            await self._renew(None, login=True)
+        generation = self._generation
+        if self._token.token is None:
+            await self._renew(generation, login=True)
             return
         if self._expiry is None:
             return
@@ -291,7 +301,7 @@ class BlueskyClient(ServiceClient):
         if self._lifetime is not None and self._lifetime > 0:
             margin = min(margin, self._lifetime / 2)
         if self._clock() >= self._expiry - margin:
-            await self._renew(token, login=False)
+            await self._renew(generation, login=False)
 
     def _token_problem(self, response: HTTPResponse, used: str | None, fresh: bool) -> str | None:
         """``"expired"``, ``"invalid"`` or ``None``: what ``response`` says about ``used``."""
@@ -330,7 +340,7 @@ class BlueskyClient(ServiceClient):
         attempt = 0
         while True:
             await self._ensure_session()
-            used = self._token.token
+            used, generation = self._token.token, self._generation
             fresh = not self._proven
             send = request
             if fresh and (request.max_retries is None or request.max_retries > 1):
@@ -345,7 +355,7 @@ class BlueskyClient(ServiceClient):
                     raise lost(exc) from exc
                 raise
             if response.ok:
-                if used == self._token.token:
+                if generation == self._generation:
                     self._proven = True
                 return response
             problem = self._token_problem(response, used, fresh)
@@ -353,10 +363,10 @@ class BlueskyClient(ServiceClient):
                 return response
             replayable = data is None or data.seekable
             if problem == "expired":
-                await self._renew(used, login=False)
+                await self._renew(generation, login=False)
             elif self._can_login and not self._from_login and attempt == 0:
                 log.info("Bluesky refused the access token; logging in again")
-                await self._renew(used, login=True)
+                await self._renew(generation, login=True)
             elif response.status == 500:
                 error = self.protocol.error(response)
                 raise AuthenticationError(
@@ -594,6 +604,13 @@ class BlueskyClient(ServiceClient):
             media=blobs,
             raw=response.json(),
         )
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a float when it is a JSON number (not a bool), else ``None``."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
 
 
 async def _same(blob: Blob) -> Blob:
