@@ -478,7 +478,8 @@ class BlueskyService(BoundService):
         if not isinstance(repo, str) or not repo:
             raise _Refusal(400, "InvalidRequest", 'Input must have the property "repo"')
         if repo not in (claims.get("sub"), self.sandbox.bluesky_identifier):
-            raise _Refusal(400, "InvalidRequest", f"Could not find repo: {repo}")
+            # The reference PDS: another account's repo is an AuthRequiredError.
+            raise _Refusal(401, "AuthenticationRequired", "Authentication Required")
         collection = payload.get("collection")
         if collection != _POST:
             raise _Refusal(
