@@ -46,9 +46,11 @@ __all__ = [
     "MAX_LANGS",
     "MAX_TEXT_BYTES",
     "MAX_TEXT_GRAPHEMES",
+    "MAX_VIDEO_ALT_GRAPHEMES",
     "POST_COLLECTION",
     "BlueskyProtocol",
     "Session",
+    "check_alt_lengths",
     "check_post_media",
     "check_post_text",
     "check_size",
@@ -72,6 +74,8 @@ MAX_IMAGES = 4
 #: ``app.bsky.feed.post`` text limits: graphemes, and UTF-8 bytes.
 MAX_TEXT_GRAPHEMES = 300
 MAX_TEXT_BYTES = 3000
+#: A video's ``alt`` takes at most this many graphemes (``app.bsky.embed.video``).
+MAX_VIDEO_ALT_GRAPHEMES = 1000
 #: ``langs`` holds at most this many language tags.
 MAX_LANGS = 3
 POST_COLLECTION = "app.bsky.feed.post"
@@ -204,6 +208,23 @@ def check_post_text(text: str, *, has_media: bool) -> None:
             f"text is {size} bytes in UTF-8; a Bluesky post takes at most {MAX_TEXT_BYTES}: "
             "shorten it"
         )
+
+
+def check_alt_lengths(alt_texts: Sequence[str | None], *, video: bool = False) -> None:
+    """Raise ``ValueError`` for an alt text that is not a ``str`` (or ``None``), or, for a
+    ``video``, one over :data:`MAX_VIDEO_ALT_GRAPHEMES` graphemes (image alt texts have no
+    limit in the lexicon)."""
+    for n, alt in enumerate(alt_texts):
+        if alt is None:
+            continue
+        if not isinstance(alt, str):
+            raise ValueError(f"alt_texts[{n}] must be a str or None, got {type(alt).__name__}")
+        count = grapheme_count(alt) if video else 0
+        if count > MAX_VIDEO_ALT_GRAPHEMES:
+            raise ValueError(
+                f"alt_texts[{n}] is {count} graphemes long; Bluesky takes at most "
+                f"{MAX_VIDEO_ALT_GRAPHEMES} for a video's alt text: shorten it"
+            )
 
 
 def check_post_media(media_types: Sequence[str]) -> str | None:

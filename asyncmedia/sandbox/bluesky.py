@@ -598,6 +598,8 @@ class BlueskyService(BoundService):
             alt = embed.get("alt")
             if alt is not None and not isinstance(alt, str):
                 raise _BadRecord("Record/embed/alt must be a string")
+            if alt is not None and len(_GRAPHEME.findall(alt)) > 1000:
+                raise _BadRecord("Record/embed/alt must not be longer than 1000 graphemes")
             self._check_aspect(embed.get("aspectRatio"), "Record/embed/aspectRatio")
             return [cid], [alt]
         raise _BadRecord(

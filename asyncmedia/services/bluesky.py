@@ -32,6 +32,7 @@ from ..protocols.bluesky import (
     MAX_LANGS,
     BlueskyProtocol,
     Session,
+    check_alt_lengths,
     check_post_media,
     check_post_text,
     check_size,
@@ -311,10 +312,15 @@ class BlueskyClient(ServiceClient):
         if error.code == "InvalidToken":
             return "invalid"
         # The reference PDS answers a token it cannot even parse with a bare 500.
+        # (A PDS may issue tokens that are not JWTs itself: "not a JWT" counts only for a
+        # token the client was given, not for one it got from its own login.)
         if (
             response.status == 500
             and fresh
-            and (jwt_claims(used) is None or _BAD_TOKEN_WORDS.search(error.message))
+            and (
+                (not self._from_login and jwt_claims(used) is None)
+                or _BAD_TOKEN_WORDS.search(error.message)
+            )
         ):
             return "invalid"
         return None
@@ -519,13 +525,14 @@ class BlueskyClient(ServiceClient):
             exception's ``media`` are the uploaded blobs.
         :raises APIError: the PDS refused (``InvalidRecord``…), with its message.
         """
-        items = list(media) if not isinstance(media, str | bytes) else media
-        texts = check_alt_texts(items, alt_texts)
+        texts = check_alt_texts(media, alt_texts)
+        items = list(media)
         if len(items) > 4:
             raise ValueError(
                 f"a Bluesky post takes at most 4 images or one video, got {len(items)} items"
             )
         check_post_text(text, has_media=bool(items))
+        check_alt_lengths(texts)
         tags = self._langs(langs)
         parent = self._reply_uri(reply_to)
         async with AsyncExitStack() as stack:
@@ -537,6 +544,7 @@ class BlueskyClient(ServiceClient):
                     opened.append(await stack.enter_async_context(self.prepared(item)))
             kinds = [one.mime_type if isinstance(one, Blob) else one.media_type for one in opened]
             kind = check_post_media(kinds)
+            check_alt_lengths(texts, video=kind == "video")
             for one in opened:
                 if isinstance(one, PreparedMedia):
                     check_size(one.media_type, one.size, self.image_size_limit)

@@ -219,6 +219,8 @@ async def test_reply_to_a_missing_post_is_an_api_error(client: BlueskyClient) ->
         ([], None, ("e" + "\u0301" * 20) * 100, "4100 bytes"),
         ([], None, "", "text or media"),
         ([png_bytes()], "one alt", "str alt", "not a str"),
+        ([png_bytes()], [42], "int alt", "must be a str or None"),
+        ([mp4_with_size(64, 48, 5000)], ["x" * 1001], "long", "1001 graphemes"),
     ],
 )
 async def test_bad_arguments_raise_before_any_request(
@@ -244,6 +246,14 @@ async def test_bad_reply_to_and_langs_raise_before_any_request(
     with pytest.raises(ValueError, match="at most 3"):
         await client.post("hi", langs=["en", "fr", "de", "es"])
     assert sandbox.requests == []
+
+
+async def test_image_alt_texts_have_no_length_limit(
+    client: BlueskyClient, sandbox: Sandbox
+) -> None:
+    alt = "A very detailed description. " * 100  # 2900 characters
+    post = await client.post("long alt", media=[png_bytes()], alt_texts=[alt])
+    assert record_of(sandbox, post)["embed"]["images"][0]["alt"] == alt
 
 
 async def test_graphemes_not_code_points(client: BlueskyClient, sandbox: Sandbox) -> None:
@@ -402,6 +412,12 @@ async def test_sandbox_refuses_records_that_do_not_fit(
         assert message in body["message"] and body["message"].startswith(
             "Invalid app.bsky.feed.post record: Record"
         ), body
+    video = (await client.upload_blob(mp4_with_size(64, 48, 5000))).as_dict()
+    embed = {"$type": "app.bsky.embed.video", "video": video, "alt": "x" * 1001}
+    status, body = await create(sandbox, {**base, "embed": embed})
+    assert status == 400 and "Record/embed/alt must not be longer than 1000" in body["message"]
+    status, body = await create(sandbox, {**base, "embed": {**embed, "video": blob}})
+    assert status == 400 and "Record/embed/video must be video/*" in body["message"]
     assert sandbox.posts == []
     status, body = await create(sandbox, base)
     assert status == 200 and set(body) == {"uri", "cid", "commit", "validationStatus"}

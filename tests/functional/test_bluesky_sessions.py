@@ -258,3 +258,12 @@ async def test_refresh_tokens_rotate_with_a_grace_period(pds: Sandbox, pds_clock
     )
     status, _ = await refresh(first["refreshJwt"])  # the rotated-to token works
     assert status == 200
+
+
+async def test_did_from_get_session_when_the_token_does_not_tell(pds: Sandbox) -> None:
+    async with BlueskyClient(pds.bluesky_url, access_jwt=pds.bluesky_token) as client:
+        assert client.did == service(pds).did  # the JWT's sub
+        client._did = None  # as for a token that is not a JWT: the client must ask
+        post = await client.post("who am I")
+    assert post.id.startswith(f"at://{service(pds).did}/")
+    assert calls(pds) == [("getSession", 200), ("createRecord", 200)]

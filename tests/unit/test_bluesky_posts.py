@@ -13,6 +13,7 @@ from asyncmedia.errors import AuthenticationError, RejectedMediaSize
 from asyncmedia.media import Blob
 from asyncmedia.protocols.bluesky import (
     BlueskyProtocol,
+    check_alt_lengths,
     check_post_media,
     check_post_text,
     created_at,
@@ -133,6 +134,15 @@ def test_media_mix_rules() -> None:
         check_post_media(["image/png", "video/mp4"])
     with pytest.raises(ValueError, match="neither"):
         check_post_media(["text/vtt"])
+
+
+def test_alt_text_rules() -> None:
+    check_alt_lengths([None, "", "x" * 5000])  # image alt texts: no lexicon limit
+    check_alt_lengths([FAMILY * 1000], video=True)  # 1000 graphemes
+    with pytest.raises(ValueError, match="1001 graphemes"):
+        check_alt_lengths([FAMILY * 1001], video=True)
+    with pytest.raises(ValueError, match=r"alt_texts\[1\] must be a str"):
+        check_alt_lengths(["ok", b"bytes"])  # type: ignore[list-item]
 
 
 def test_created_at_is_rfc3339_utc_with_milliseconds() -> None:
