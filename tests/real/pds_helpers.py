@@ -66,6 +66,28 @@ def real_png(width: int, height: int, seed: int) -> bytes:
     )
 
 
+def small_mp4(width: int, height: int, payload: int = 50_000) -> bytes:
+    """An MP4 container (``ftyp``, ``moov/trak/tkhd`` saying ``width``×``height``, ``mdat``):
+    enough for a type sniffer and a dimension reader, not a playable video."""
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(body)) + kind + body
+
+    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    tkhd = (
+        b"\x00\x00\x00\x03"  # version 0, flags: enabled, in movie
+        + struct.pack(">IIIII", 0, 0, 1, 0, 1000)  # times, track id, reserved, duration
+        + b"\x00" * 8
+        + struct.pack(">hhhH", 0, 0, 0, 0)  # layer, group, volume, reserved
+        + matrix
+        + struct.pack(">II", width << 16, height << 16)
+    )
+    ftyp = box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2mp41")
+    moov = box(b"moov", box(b"trak", box(b"tkhd", tkhd)))
+    mdat = box(b"mdat", hashlib.sha256(b"frames").digest() * (payload // 32))
+    return ftyp + moov + mdat
+
+
 def blob_cid(data: bytes) -> str:
     """The CID the AT Protocol gives a blob: CIDv1, raw codec (0x55), sha2-256, base32."""
     digest = hashlib.sha256(data).digest()
