@@ -6,6 +6,7 @@ the repository root.)
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import re
@@ -123,10 +124,8 @@ def _requirement_closure(requirements: list[str], extras: set[str]) -> set[str]:
         if name in seen:
             continue
         seen.add(name)
-        try:
+        with contextlib.suppress(PackageNotFoundError):  # not installed: nothing to follow
             todo += [(sub, set(requirement.extras)) for sub in requires(requirement.name) or []]
-        except PackageNotFoundError:
-            pass
     return seen
 
 
