@@ -6,10 +6,12 @@ import json
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -162,3 +164,53 @@ async def test_sandbox_command_serves_what_it_prints() -> None:
         proc.send_signal(signal.SIGINT)
         _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 130 and b"Traceback" not in err
+
+
+async def _start_sandbox(*prefix: str) -> tuple[Any, dict[str, Any]]:
+    """``asyncmedia sandbox`` in a child process (after ``prefix``), and the JSON it printed."""
+    import asyncio
+
+    proc = await asyncio.create_subprocess_exec(
+        *prefix,
+        sys.executable,
+        "-m",
+        "asyncmedia",
+        "sandbox",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    while not lines or lines[-1] != "}\n":
+        lines.append((await asyncio.wait_for(proc.stdout.readline(), 30)).decode())
+        assert lines[-1], "the sandbox exited early"
+    return proc, json.loads("".join(lines))
+
+
+@pytest.mark.parametrize(
+    ("prefix", "signum", "code"),
+    [
+        # a shell starts a background job (`asyncmedia sandbox &`) with SIGINT ignored
+        (("sh", "-c", 'trap "" INT; exec "$0" "$@"'), signal.SIGINT, 130),
+        ((), signal.SIGTERM, 143),  # what containers and process managers send
+    ],
+    ids=["sigint-as-a-background-job", "sigterm"],
+)
+async def test_sandbox_command_stops_cleanly_on_a_signal(
+    prefix: tuple[str, ...], signum: int, code: int
+) -> None:
+    import asyncio
+
+    from asyncmedia import MediaClient
+
+    proc, services = await _start_sandbox(*prefix)
+    try:
+        async with MediaClient(**services["twitter"]) as client:
+            assert (await client.upload_media(PNG)).size == len(PNG)
+    finally:
+        proc.send_signal(signum)
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == code, err
+    name = signal.Signals(signum).name
+    assert f"asyncmedia: sandbox stopped ({name})" in err.decode()  # it ran its cleanup
+    assert b"Traceback" not in err
