@@ -236,9 +236,7 @@ class ProgressBar:
             self._seen[index] = (sent, total)
             if total != before_total:
                 self._bar.total += total - before_total
-                self._bar.n += sent - before_sent
-                self._bar.refresh()  # a new total: draw now, whatever tqdm's interval says
-                return
+                self._bar.refresh()  # a new total: draw the start now, whatever the interval
             self._bar.update(sent - before_sent)
 
         return progress

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -95,14 +96,13 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("asyncmedia ")
 
 
-def test_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
-    clip = tmp_path / "clip.mp4"
-    clip.write_bytes(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + os.urandom(3 << 20))
+def run_on_a_terminal(*argv: str) -> tuple[int, str]:
+    """``python -m asyncmedia ARGV`` with a pty as stdin/stdout/stderr: exit code, output."""
     master, slave = pty.openpty()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASYNCMEDIA_")}
     env["COLUMNS"] = "120"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "asyncmedia", "upload", str(clip)],
+        [sys.executable, "-m", "asyncmedia", *argv],
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -125,10 +125,29 @@ def test_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
         elif proc.poll() is not None:
             break
     os.close(master)
-    assert proc.wait(30) == 0
-    text = seen.decode("utf-8", "replace")
+    return proc.wait(30), seen.decode("utf-8", "replace")
+
+
+def test_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + os.urandom(3 << 20))
+    code, text = run_on_a_terminal("upload", str(clip))
+    assert code == 0, text
     assert "files" in text and "B/s" in text, text  # tqdm: bytes, rate
     assert f"{clip}: media " in text  # readable result line on a terminal
+
+
+def test_a_fast_upload_still_shows_the_bar_move(tmp_path: Path) -> None:
+    # 20 MB to the local sandbox takes well under tqdm's redraw interval per chunk: the bar
+    # must still be drawn once its total is known (0 %) and once complete before it closes
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + os.urandom(20 << 20))
+    code, text = run_on_a_terminal("upload", str(clip))
+    assert code == 0, text
+    drawn = [int(percent) for percent in re.findall(r"(\d+)%\|", text)]
+    assert len(drawn) >= 2, text
+    assert drawn[0] == 0 and drawn[-1] == 100, drawn
+    assert "20.0M/20.0M" in text, text  # the complete state, in bytes
 
 
 async def test_sandbox_command_serves_what_it_prints() -> None:
