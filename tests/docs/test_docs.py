@@ -159,3 +159,29 @@ def test_the_docs_extra_installs_everything_autodoc_imports() -> None:
         cwd=ROOT,
     )
     assert done.returncode == 0, f"add it to the docs extra in pyproject.toml:\n{done.stderr}"
+
+
+def _feature_table() -> dict[str, list[str]]:
+    """The feature table of docs/services/index.rst: ``{service title: its cells}``."""
+    text = (ROOT / "docs" / "services" / "index.rst").read_text(encoding="utf-8")
+    table = text.split("Which service supports what", 1)[1].split("\n\n.. list-table::", 1)[1]
+    table = table.split("\n\n", 2)[1]  # after the options block
+    rows: dict[str, list[str]] = {}
+    for row in ("\n" + table).split("\n   * - ")[1:]:
+        cells = [" ".join(cell.split()) for cell in row.split("\n     - ")]
+        rows[cells[0].split(" (")[0]] = cells
+    return rows
+
+
+def test_the_feature_table_lists_exactly_the_registered_services() -> None:
+    from asyncmedia.registry import REGISTRY
+
+    rows = _feature_table()
+    header = rows.pop("Service")
+    assert header[-1] == "Posts"
+    assert set(rows) == {spec.title for spec in REGISTRY}
+    for spec in REGISTRY:
+        cells = rows[spec.title]
+        assert f"``{spec.client.__name__}" in cells[0], cells[0]
+        assert cells[-1].startswith("yes" if spec.posts else "no"), (spec.name, cells[-1])
+        assert (ROOT / "docs" / f"{spec.docs}.rst").is_file(), spec.docs
