@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from asyncmedia import (
@@ -104,9 +106,10 @@ def test_every_service_lists_its_variables() -> None:
         assert all(name.startswith("ASYNCMEDIA_") for name in names)
 
 
-async def test_the_registry_is_the_one_list_every_consumer_reads() -> None:
-    from pathlib import Path
+CLI_PAGE = (Path(__file__).resolve().parents[2] / "docs" / "cli.rst").read_text("utf-8")
 
+
+async def test_the_registry_is_the_one_list_every_consumer_reads() -> None:
     from asyncmedia.cli import UPLOAD_SERVICES, sandbox_description
     from asyncmedia.registry import REGISTRY
     from asyncmedia.sandbox import Sandbox
@@ -116,7 +119,6 @@ async def test_the_registry_is_the_one_list_every_consumer_reads() -> None:
     assert list(UPLOAD_SERVICES) == [spec.name for spec in REGISTRY if spec.posts]
     async with Sandbox() as sb:
         assert list(sandbox_description(sb)) == names
-    cli_page = (Path(__file__).resolve().parents[2] / "docs" / "cli.rst").read_text("utf-8")
     for service in UPLOAD_SERVICES:  # the CLI page lists what the command reads
         for variable in ENVIRONMENT[service]:
-            assert f"``{variable}``" in cli_page, variable
+            assert f"``{variable}``" in CLI_PAGE, variable
