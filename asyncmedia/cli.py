@@ -29,19 +29,18 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import shutil
 import signal
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
 from tqdm import tqdm
 
 from . import __version__
-from .environment import ENVIRONMENT, client_from_env
+from .environment import ENVIRONMENT, client_from_env, clients_from_env
 from .errors import AsyncMediaError, MediaSourceError, MediaTooLarge
 from .media import Blob, MastodonMedia, Media
 from .posting import Post, crosspost
@@ -435,16 +434,7 @@ async def _post_all(
     args: argparse.Namespace, specs: list[ServiceSpec], alt_texts: list[str | None]
 ) -> int:
     as_json = args.json or not sys.stdout.isatty()
-    async with AsyncExitStack() as stack:
-        sandbox = None
-        if not all(spec.configured(os.environ) for spec in specs):
-            from .sandbox import Sandbox
-
-            sandbox = await stack.enter_async_context(Sandbox())
-        clients = [
-            await stack.enter_async_context(client_from_env(spec.name, sandbox=sandbox))
-            for spec in specs
-        ]
+    async with clients_from_env([spec.name for spec in specs]) as clients:
         bar = ProgressBar(not args.quiet and sys.stderr.isatty() and bool(args.sources), 1)
         try:
             results = await crosspost(

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from .registry import REGISTRY, spec_for
 
-__all__ = ["ENVIRONMENT", "SERVICES", "client_from_env"]
+__all__ = ["ENVIRONMENT", "SERVICES", "client_from_env", "clients_from_env"]
 
 log = logging.getLogger("asyncmedia")
 
@@ -94,3 +94,26 @@ async def client_from_env(
         await stack.enter_async_context(client)
         client.sandbox = sandbox
         yield client
+
+
+@asynccontextmanager
+async def clients_from_env(
+    services: Sequence[str], env: Mapping[str, str] | None = None
+) -> AsyncIterator[list[Any]]:
+    """``async with clients_from_env(["x2", "mastodon", "bluesky"]) as clients:`` — one client
+    per service, as :func:`client_from_env` makes it, with *one* embedded sandbox shared by
+    every service that has no credentials in ``env`` (started only if one needs it), e.g. for
+    :func:`~asyncmedia.crosspost`.
+    """
+    env = os.environ if env is None else env
+    specs = [spec_for(service) for service in services]
+    async with AsyncExitStack() as stack:
+        sandbox = None
+        if not all(spec.configured(env) for spec in specs):
+            from .sandbox import Sandbox
+
+            sandbox = await stack.enter_async_context(Sandbox())
+        yield [
+            await stack.enter_async_context(client_from_env(spec.name, env, sandbox=sandbox))
+            for spec in specs
+        ]

@@ -69,12 +69,15 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> Fakes:
     made = Fakes()
 
     @asynccontextmanager
-    async def fake_client_from_env(service: str, **options: Any) -> AsyncIterator[FakeClient]:
+    async def fake_client_from_env(
+        service: str, env: Any = None, **options: Any
+    ) -> AsyncIterator[FakeClient]:
         assert options.get("sandbox") is not None  # no credentials: one shared sandbox
         made[service] = FakeClient(service, made.fail_next.get(service))
         yield made[service]
 
-    monkeypatch.setattr("asyncmedia.cli.client_from_env", fake_client_from_env)
+    # what clients_from_env calls once per service
+    monkeypatch.setattr("asyncmedia.environment.client_from_env", fake_client_from_env)
     return made
 
 

@@ -122,3 +122,19 @@ async def test_the_registry_is_the_one_list_every_consumer_reads() -> None:
     for service in UPLOAD_SERVICES:  # the CLI page lists what the command reads
         for variable in ENVIRONMENT[service]:
             assert f"``{variable}``" in CLI_PAGE, variable
+
+
+async def test_clients_from_env_share_one_sandbox_among_the_services_without_credentials() -> None:
+    from asyncmedia.environment import clients_from_env
+
+    env = {"ASYNCMEDIA_MASTODON_URL": "https://m.example", "ASYNCMEDIA_MASTODON_TOKEN": "t"}
+    async with clients_from_env(["x2", "mastodon", "bluesky"], env) as (x, mastodon, bluesky):
+        assert (type(x), type(mastodon), type(bluesky)) == (
+            MediaClient,
+            MastodonClient,
+            BlueskyClient,
+        )
+        assert x.sandbox is not None and bluesky.sandbox is x.sandbox
+        assert mastodon.sandbox is None  # real credentials: the real instance
+    async with clients_from_env(["mastodon"], env) as (only,):
+        assert only.sandbox is None  # nobody needed a sandbox: none was started
