@@ -477,9 +477,13 @@ async def _post_all(
 
 
 def sandbox_description(sb: Any) -> dict[str, dict[str, Any]]:
-    """Every service's base URL and credentials on a running sandbox, as printed by the CLI
-    (one entry per service of :data:`asyncmedia.registry.REGISTRY`)."""
-    return {spec.name: spec.sandbox(sb) for spec in REGISTRY}
+    """Every service's base URL and credentials on a running sandbox, as printed by the CLI.
+
+    Built from the sandbox's service registry (:meth:`asyncmedia.sandbox.Sandbox.describe`):
+    each running service contributes its own entry.
+    """
+    description: dict[str, dict[str, Any]] = sb.describe()
+    return description
 
 
 async def _sandbox(args: argparse.Namespace) -> int:

@@ -94,10 +94,10 @@ class ServiceSpec:
         ``{constructor keyword: environment variable}`` read when set.
     ``fixed``
         constructor keywords this service always passes (``api_version=2``).
-    ``sandbox``
-        the service's settings on a running sandbox, as ``asyncmedia sandbox`` prints them.
     ``sandbox_client``
-        the client's constructor keywords on a running sandbox (default: ``sandbox``).
+        the client's constructor keywords on a running sandbox (default: the service's entry
+        in the sandbox's own registry, ``sb.describe()[name]``, as ``asyncmedia sandbox``
+        prints it; the sandbox side registers the service under the same name).
     ``sandbox_setup``
         called with the sandbox before the client is built (e.g. no simulated transcoding).
     ``sandbox_options``
@@ -118,7 +118,6 @@ class ServiceSpec:
     client: type
     docs: str
     credentials: tuple[Mapping[str, str], ...]
-    sandbox: Callable[[Any], dict[str, Any]]
     optional: Mapping[str, str] = field(default_factory=dict)
     fixed: Mapping[str, Any] = field(default_factory=dict)
     sandbox_client: Callable[[Any], dict[str, Any]] | None = None
@@ -207,9 +206,14 @@ class ServiceSpec:
         """A client pointed at the running sandbox ``sb``, and the service's URL there."""
         if self.sandbox_setup is not None:
             self.sandbox_setup(sb)
-        kwargs = (self.sandbox_client or self.sandbox)(sb)
+        kwargs = (self.sandbox_client or self.sandbox_settings)(sb)
         url = next(str(value) for key, value in kwargs.items() if key.endswith("_url"))
         return self.client(**kwargs, **{**self.sandbox_options, **options}), url
+
+    def sandbox_settings(self, sb: Any) -> dict[str, Any]:
+        """This service's URL and credentials on the running sandbox ``sb``."""
+        settings: dict[str, Any] = sb.describe()[self.name]
+        return settings
 
     def option(self, flag: str) -> Option | None:
         """This service's :class:`Option` for ``flag``, if it has one."""
@@ -253,7 +257,6 @@ REGISTRY: tuple[ServiceSpec, ...] = (
         docs="services/x_v2",
         credentials=(_TWITTER_KEYS,),
         optional={"upload_url": "ASYNCMEDIA_UPLOAD_URL", "api_url": "ASYNCMEDIA_API_URL"},
-        sandbox=lambda sb: {"upload_url": sb.url, "api_url": sb.url, **sb.credentials},
         posts="x",
         upload_alt_text=_X_ALT,
         post_alt_text=_X_ALT,
@@ -268,16 +271,11 @@ REGISTRY: tuple[ServiceSpec, ...] = (
         credentials=({"bearer_token": "ASYNCMEDIA_X_BEARER_TOKEN"}, _TWITTER_KEYS),
         optional={"upload_url": "ASYNCMEDIA_UPLOAD_URL"},
         fixed={"api_version": 2},
-        sandbox=lambda sb: {
-            "upload_url": sb.x2_url,
-            "bearer_token": sb.x_bearer_token,
-            **sb.credentials,
-        },
-        sandbox_client=lambda sb: {
-            "upload_url": sb.x2_url,
-            "bearer_token": sb.x_bearer_token,
-            "api_version": 2,
-        },
+        # the sandbox's x2 entry also lists the OAuth 1.0a keys: use the bearer token alone
+        sandbox_client=lambda sb: (
+            {key: sb.describe()["x2"][key] for key in ("upload_url", "bearer_token")}
+            | {"api_version": 2}
+        ),
         posts="x",
         upload_alt_text=_X_ALT,
         post_alt_text=_X_ALT,
@@ -295,7 +293,6 @@ REGISTRY: tuple[ServiceSpec, ...] = (
                 "access_token": "ASYNCMEDIA_MASTODON_TOKEN",
             },
         ),
-        sandbox=lambda sb: {"instance_url": sb.mastodon_url, "access_token": sb.mastodon_token},
         sandbox_setup=_no_transcoding,
         sandbox_options={"poll_interval": 0.2},
         posts="mastodon",
@@ -327,11 +324,6 @@ REGISTRY: tuple[ServiceSpec, ...] = (
             {"access_jwt": "ASYNCMEDIA_BLUESKY_JWT"},
         ),
         optional={"service_url": "ASYNCMEDIA_BLUESKY_URL"},
-        sandbox=lambda sb: {
-            "service_url": sb.bluesky_url,
-            "identifier": sb.bluesky_identifier,
-            "password": sb.bluesky_password,
-        },
         posts="bluesky",
         post_alt_text=frozenset({"image", "gif", "video"}),
         alt_text_note="on Bluesky alt text belongs to the post's image embed, not the blob",
@@ -344,12 +336,7 @@ REGISTRY: tuple[ServiceSpec, ...] = (
         docs="services/classic",
         credentials=({"api_key": "ASYNCMEDIA_TWITPIC_API_KEY", **_TWITTER_KEYS},),
         optional={"base_url": "ASYNCMEDIA_TWITPIC_URL"},
-        sandbox=lambda sb: {"base_url": sb.twitpic_url, "api_key": sb.twitpic_api_key},
-        sandbox_client=lambda sb: {
-            "base_url": sb.twitpic_url,
-            "api_key": sb.twitpic_api_key,
-            **sb.credentials,
-        },
+        sandbox_client=lambda sb: {**sb.describe()["twitpic"], **sb.credentials},
     ),
     ServiceSpec(
         name="twitrpix",
@@ -358,12 +345,7 @@ REGISTRY: tuple[ServiceSpec, ...] = (
         docs="services/classic",
         credentials=({"api_key": "ASYNCMEDIA_TWITRPIX_API_KEY", **_TWITTER_KEYS},),
         optional={"base_url": "ASYNCMEDIA_TWITRPIX_URL"},
-        sandbox=lambda sb: {"base_url": sb.twitrpix_url, "api_key": sb.twitrpix_api_key},
-        sandbox_client=lambda sb: {
-            "base_url": sb.twitrpix_url,
-            "api_key": sb.twitrpix_api_key,
-            **sb.credentials,
-        },
+        sandbox_client=lambda sb: {**sb.describe()["twitrpix"], **sb.credentials},
     ),
     ServiceSpec(
         name="statusnet",
@@ -377,7 +359,6 @@ REGISTRY: tuple[ServiceSpec, ...] = (
             },
         ),
         optional={"base_url": "ASYNCMEDIA_STATUSNET_URL"},
-        sandbox=lambda sb: {"base_url": sb.statusnet_url, **sb.statusnet_credentials},
     ),
 )
 
