@@ -110,7 +110,8 @@ class ServiceSpec:
         the media kinds (:func:`media_kind`) that take alt text when uploading alone, and in
         a post; ``alt_text_note`` says why when uploading takes none.
     ``options``
-        the service-specific options of ``asyncmedia upload``.
+        the service-specific options of ``asyncmedia upload``; ``upload_with_options`` the
+        client's own upload call that takes them (``upload_one`` takes the shared ones only).
     """
 
     name: str
@@ -128,7 +129,7 @@ class ServiceSpec:
     post_alt_text: frozenset[str] = frozenset()
     alt_text_note: str = ""
     options: tuple[Option, ...] = ()
-    legacy_upload: Callable[..., Awaitable[Any]] | None = None
+    upload_with_options: Callable[..., Awaitable[Any]] | None = None
 
     async def upload_one(
         self,
@@ -142,12 +143,15 @@ class ServiceSpec:
     ) -> Any:
         """``client.upload_one(source, ...)``, the :class:`~asyncmedia.PostingClient` call.
 
-        Transitional: a client of this release that does not have ``upload_one`` yet is
-        served by ``legacy_upload`` (its own upload method, called the same way).
+        ``upload_one`` takes only the keywords every service shares; with this service's own
+        ``options`` (:attr:`options`: ``focus``, ``media_category``…) the upload goes through
+        ``upload_with_options``, the client's full upload method called the same way.  That
+        is also the way for a client of this release without ``upload_one`` yet.
         """
-        method = getattr(client, "upload_one", None)
-        if method is None and self.legacy_upload is not None:
-            return await self.legacy_upload(
+        if options or not hasattr(client, "upload_one"):
+            if self.upload_with_options is None:
+                raise TypeError(f"{type(client).__name__} cannot upload with {sorted(options)}")
+            return await self.upload_with_options(
                 client,
                 source,
                 alt_text=alt_text,
@@ -155,10 +159,8 @@ class ServiceSpec:
                 progress=progress,
                 **options,
             )
-        if method is None:
-            raise TypeError(f"{type(client).__name__} has no upload_one()")
-        return await method(
-            source, alt_text=alt_text, media_type=media_type, progress=progress, **options
+        return await client.upload_one(
+            source, alt_text=alt_text, media_type=media_type, progress=progress
         )
 
     @property
@@ -261,7 +263,7 @@ REGISTRY: tuple[ServiceSpec, ...] = (
         upload_alt_text=_X_ALT,
         post_alt_text=_X_ALT,
         options=_X_OPTIONS,
-        legacy_upload=lambda client, source, **kw: client.upload_media(source, **kw),
+        upload_with_options=lambda client, source, **kw: client.upload_media(source, **kw),
     ),
     ServiceSpec(
         name="x2",
@@ -280,7 +282,7 @@ REGISTRY: tuple[ServiceSpec, ...] = (
         upload_alt_text=_X_ALT,
         post_alt_text=_X_ALT,
         options=_X_OPTIONS,
-        legacy_upload=lambda client, source, **kw: client.upload_media(source, **kw),
+        upload_with_options=lambda client, source, **kw: client.upload_media(source, **kw),
     ),
     ServiceSpec(
         name="mastodon",
@@ -298,7 +300,7 @@ REGISTRY: tuple[ServiceSpec, ...] = (
         posts="mastodon",
         upload_alt_text=ALL_KINDS,
         post_alt_text=ALL_KINDS,
-        legacy_upload=lambda client, source, *, alt_text, **kw: client.upload_media(
+        upload_with_options=lambda client, source, *, alt_text, **kw: client.upload_media(
             source, description=alt_text, **kw
         ),
         options=(
@@ -327,7 +329,9 @@ REGISTRY: tuple[ServiceSpec, ...] = (
         posts="bluesky",
         post_alt_text=frozenset({"image", "gif", "video"}),
         alt_text_note="on Bluesky alt text belongs to the post's image embed, not the blob",
-        legacy_upload=lambda client, source, *, alt_text, **kw: client.upload_blob(source, **kw),
+        upload_with_options=lambda client, source, *, alt_text, **kw: client.upload_blob(
+            source, **kw
+        ),
     ),
     ServiceSpec(
         name="twitpic",
