@@ -35,7 +35,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 from tqdm import tqdm
 
@@ -43,7 +43,7 @@ from . import __version__
 from .environment import ENVIRONMENT, client_from_env, clients_from_env
 from .errors import AsyncMediaError, MediaSourceError, MediaTooLarge
 from .media import Blob, MastodonMedia, Media
-from .posting import Post, crosspost
+from .posting import Post, PostingClient, crosspost
 from .registry import REGISTRY, Option, ServiceSpec, media_kind, posting_services, spec_for
 from .service import resolve_media_type
 from .sniff import SNIFF_BYTES, media_type_from_name, sniff_media_type
@@ -204,8 +204,9 @@ class ProgressBar:
     a fast upload still shows it move (tqdm alone draws at most every ``mininterval``).
     """
 
-    def __init__(self, enabled: bool, files: int) -> None:
+    def __init__(self, enabled: bool, files: int, what: str = "files") -> None:
         self._bar: Any = None
+        self._what = what
         if enabled:
             size = shutil.get_terminal_size((100, 24))
             self._bar = tqdm(
@@ -214,7 +215,7 @@ class ProgressBar:
                 unit_scale=True,
                 unit_divisor=1024,
                 file=sys.stderr,
-                desc=f"0/{files} files",
+                desc=f"0/{files} {what}",
                 leave=False,
                 # a pty may report a 0x0 size (a starting tmux pane, `script`), and tqdm then
                 # draws nothing: fall back to 100x24
@@ -244,7 +245,7 @@ class ProgressBar:
         """One more upload is over."""
         self._done += 1
         if self._bar is not None:
-            self._bar.set_description(f"{self._done}/{self._files} files")
+            self._bar.set_description(f"{self._done}/{self._files} {self._what}")
 
     def close(self) -> None:
         """Draw the final state once, then remove the bar."""
@@ -414,6 +415,24 @@ def _post_arguments(args: argparse.Namespace) -> tuple[list[ServiceSpec], list[s
     return specs, alt_texts
 
 
+class _Reporting:
+    """A PostingClient that tells ``done()`` when its post is over (for the progress bar)."""
+
+    def __init__(self, client: Any, done: Any) -> None:
+        self._client, self._done = client, done
+        self.service = client.service
+
+    async def upload_one(self, source: Any, **options: Any) -> Any:
+        return await self._client.upload_one(source, **options)
+
+    async def post(self, text: str, media: Sequence[Any] = (), **options: Any) -> Post:
+        try:
+            result: Post = await self._client.post(text, media, **options)
+            return result
+        finally:
+            self._done()
+
+
 def post_as_json(post: Post) -> dict[str, Any]:
     """The fields of a :class:`~asyncmedia.Post` worth printing (``raw`` left out)."""
     media = [result_as_json(item) if _is_dataclass(item) else item for item in post.media]
@@ -435,17 +454,18 @@ async def _post_all(
 ) -> int:
     as_json = args.json or not sys.stdout.isatty()
     async with clients_from_env([spec.name for spec in specs]) as clients:
-        bar = ProgressBar(not args.quiet and sys.stderr.isatty() and bool(args.sources), 1)
+        bar = ProgressBar(
+            not args.quiet and sys.stderr.isatty() and bool(args.sources), len(specs), "posted"
+        )
         try:
             results = await crosspost(
                 args.text,
                 args.sources,
                 alt_texts=alt_texts,
-                clients=clients,
+                clients=[cast(PostingClient, _Reporting(c, bar.finished)) for c in clients],
                 progress=bar.callback(0),
             )
         finally:
-            bar.finished()
             bar.close()
 
     code = EXIT_OK
