@@ -38,6 +38,7 @@ from .oauth import (
     OAuthVerificationError,
     verify_oauth1,
 )
+from .posts import PostRecord
 from .registry import DEFAULT_SERVICES
 from .server import (
     BoundService,
@@ -67,6 +68,7 @@ __all__ = [
     "MissingAuthorization",
     "NonceRegistry",
     "OAuthVerificationError",
+    "PostRecord",
     "RequestRecord",
     "Sandbox",
     "SandboxService",
