@@ -44,7 +44,15 @@ from .environment import ENVIRONMENT, client_from_env, clients_from_env
 from .errors import AsyncMediaError, MediaSourceError, MediaTooLarge
 from .media import Blob, MastodonMedia, Media
 from .posting import Post, PostingClient, crosspost
-from .registry import REGISTRY, Option, ServiceSpec, media_kind, posting_services, spec_for
+from .registry import (
+    DEFAULT_SERVICE,
+    REGISTRY,
+    Option,
+    ServiceSpec,
+    media_kind,
+    posting_services,
+    spec_for,
+)
 from .service import resolve_media_type
 from .sniff import SNIFF_BYTES, media_type_from_name, sniff_media_type
 
@@ -114,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     upload.add_argument(
         "--service",
         choices=UPLOAD_SERVICES,
-        default="twitter",
+        default=DEFAULT_SERVICE,
         help="where to upload (default: twitter, i.e. X API v1.1; x2 is X API v2)",
     )
     upload.add_argument(
@@ -389,7 +397,7 @@ def _local_kind(source: str) -> str | None:
 
 def _post_arguments(args: argparse.Namespace) -> tuple[list[ServiceSpec], list[str | None]]:
     """The services and the alt texts of ``post``, checked before anything is sent."""
-    names = args.service or ["twitter"]
+    names = args.service or [DEFAULT_SERVICE]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise ValueError(f"--service {', '.join(repeated)} given twice; each posts once")

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from .registry import REGISTRY, spec_for
+from .registry import DEFAULT_SERVICE, REGISTRY, spec_for
 
 __all__ = ["ENVIRONMENT", "SERVICES", "client_from_env", "clients_from_env"]
 
@@ -57,7 +57,7 @@ __doc__ = (__doc__ or "") + _variables_table()
 
 @asynccontextmanager
 async def client_from_env(
-    service: str = "twitter",
+    service: str = DEFAULT_SERVICE,
     env: Mapping[str, str] | None = None,
     *,
     sandbox: Any = None,

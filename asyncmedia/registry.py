@@ -24,6 +24,7 @@ from .client import MediaClient
 from .services import BlueskyClient, MastodonClient, StatusNetClient, TwitPicClient, TwitrPixClient
 
 __all__ = [
+    "DEFAULT_SERVICE",
     "REGISTRY",
     "Option",
     "ServiceSpec",
@@ -365,6 +366,11 @@ REGISTRY: tuple[ServiceSpec, ...] = (
         optional={"base_url": "ASYNCMEDIA_STATUSNET_URL"},
     ),
 )
+
+
+#: The service ``asyncmedia upload``/``post`` and ``client_from_env`` use when none is named
+#: (X API v1.1, as before there was a choice).
+DEFAULT_SERVICE = "twitter"
 
 
 def spec_for(name: str) -> ServiceSpec:

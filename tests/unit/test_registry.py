@@ -64,3 +64,23 @@ def test_focus() -> None:
     assert parse_focus("0.5,-1") == (0.5, -1.0)
     with pytest.raises(ValueError, match="X,Y"):
         parse_focus("left")
+
+
+@pytest.mark.parametrize("module", ["cli.py", "environment.py"])
+def test_the_cli_and_the_environment_name_no_service(module: str) -> None:
+    """No per-service branch: no string literal in their code is a service's name (the
+    default comes from the registry too)."""
+    import ast
+    from pathlib import Path
+
+    import asyncmedia
+
+    path = Path(asyncmedia.__file__).parent / module
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {spec.name for spec in REGISTRY} | {spec.posts for spec in REGISTRY if spec.posts}
+    literals = {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+    assert not names & literals
