@@ -86,3 +86,26 @@ def test_media_metadata(api: twitter.Api, sandbox_thread: ThreadedSandbox, tmp_p
     api.PostMediaMetadata(media_id, "A cat on a sofa")
     assert sandbox_thread.uploads[media_id].alt_text == "A cat on a sofa"
     assert_all_signed(sandbox_thread.requests)
+
+
+def test_post_update_uploads_then_tweets(
+    api: twitter.Api, sandbox_thread: ThreadedSandbox, tmp_path: Path
+) -> None:
+    """``PostUpdate(status, media=…)``: python-twitter uploads each file, then sends
+    statuses/update.json with ``media_ids`` both in the query and in the (signed) form."""
+    images = [png_bytes(seed=20), png_bytes(seed=21)]
+    with (
+        write(tmp_path, "a.png", images[0]).open("rb") as first,
+        write(tmp_path, "b.png", images[1]).open("rb") as second,
+    ):
+        status = api.PostUpdate("Two from python-twitter", media=[first, second])
+    (post,) = sandbox_thread.posts
+    assert post.text == "Two from python-twitter"
+    assert status.text.startswith("Two from python-twitter https://t.co/")
+    (tweet_request,) = [r for r in sandbox_thread.requests if r.command == "TWEET"]
+    assert tweet_request.query["media_ids"] == ",".join(post.media_ids)
+    assert [sandbox_thread.uploads[int(i)].sha256 for i in post.media_ids] == [
+        sha(data) for data in images
+    ]
+    assert str(status.id) in sandbox_thread.twitter_v1.tweets
+    assert_all_signed(sandbox_thread.requests)

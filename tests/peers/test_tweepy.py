@@ -99,3 +99,51 @@ def test_gif_simple_and_chunked(
     assert gif.sha256 == sha(data) and gif.chunked and gif.media_category == "tweet_gif"
     assert gif.state == "succeeded" and (simple.image["w"], simple.image["h"]) == (320, 240)
     assert_all_signed(sandbox_thread.requests)
+
+
+def test_update_status_with_media_ids(
+    api: tweepy.API, sandbox_thread: ThreadedSandbox, tmp_path: Path
+) -> None:
+    """API v1.1 ``update_status``: tweepy sends every field in the (signed) query."""
+    first = api.media_upload(str(write(tmp_path, "a.png", png_bytes(seed=1))))
+    second = api.media_upload(str(write(tmp_path, "b.png", png_bytes(seed=2))))
+    api.create_media_metadata(first.media_id, "first picture")
+    status = api.update_status(
+        "Two pictures", media_ids=[first.media_id_string, second.media_id_string]
+    )
+    reply = api.update_status("A reply", in_reply_to_status_id=status.id)
+    (post, answer) = sandbox_thread.posts
+    assert post.service == "x" and post.text == "Two pictures"
+    assert list(post.media_ids) == [first.media_id_string, second.media_id_string]
+    assert list(post.alt_texts) == ["first picture", None]
+    assert status.id_str in sandbox_thread.twitter_v1.tweets
+    assert len(status.extended_entities["media"]) == 2
+    assert answer.text == "A reply" and reply.in_reply_to_status_id_str == status.id_str
+    assert_all_signed(sandbox_thread.requests)
+
+
+def test_client_create_tweet_v2(
+    api: tweepy.API, sandbox_thread: ThreadedSandbox, tmp_path: Path
+) -> None:
+    """``tweepy.Client.create_tweet`` (X API v2 ``POST /2/tweets``, OAuth 1.0a user context)
+    with media uploaded through v1.1, as tweepy's own documentation does it."""
+    media = api.media_upload(str(write(tmp_path, "a.png", png_bytes(seed=4))))
+    creds = sandbox_thread.credentials
+    client = tweepy.Client(
+        consumer_key=creds["consumer_key"],
+        consumer_secret=creds["consumer_secret"],
+        access_token=creds["access_token"],
+        access_token_secret=creds["access_token_secret"],
+    )
+    client.session = LoopbackSession({"api.twitter.com": sandbox_thread.url.split("/")[2]})
+    response = client.create_tweet(text="From tweepy.Client", media_ids=[media.media_id])
+    created = client.create_tweet(text="Its reply", in_reply_to_tweet_id=response.data["id"])
+    (post, reply) = sandbox_thread.posts
+    assert post.raw == {
+        "text": "From tweepy.Client",
+        "media": {"media_ids": [media.media_id_string]},
+    }
+    assert reply.raw["reply"] == {"in_reply_to_tweet_id": response.data["id"]}
+    assert response.data["edit_history_tweet_ids"] == [response.data["id"]]
+    assert created.data["text"] == "Its reply"
+    assert_all_signed(sandbox_thread.requests)

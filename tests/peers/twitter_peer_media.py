@@ -9,7 +9,7 @@ import struct
 import zlib
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -61,16 +61,23 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
 class LoopbackSession(requests.Session):
     """A ``requests`` session that only talks to 127.0.0.1, over plain HTTP.
 
-    tweepy builds ``https://{host}/1.1/…`` URLs; the sandbox speaks plain HTTP on loopback.
-    The scheme is swapped *before* requests prepares and OAuth-signs the request, so the
-    signature covers the URL actually sent; any other host is refused, so nothing leaves
-    the machine.
+    tweepy builds ``https://{host}/1.1/…`` URLs (and ``tweepy.Client`` always
+    ``https://api.twitter.com/2/…``); the sandbox speaks plain HTTP on loopback.  The scheme
+    is swapped, and the real host names in ``hosts`` are mapped to the sandbox's
+    ``127.0.0.1:PORT``, *before* requests prepares and OAuth-signs the request, so the
+    signature covers the URL actually sent.  Any other host is refused: nothing leaves the
+    machine.
     """
+
+    def __init__(self, hosts: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.hosts = hosts or {}
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         text = url.decode() if isinstance(url, bytes) else url
-        if text.startswith("https://"):
-            text = "http://" + text[len("https://") :]
+        parts = urlsplit(text)
+        netloc = self.hosts.get(parts.netloc, parts.netloc)
+        text = urlunsplit(("http", netloc, parts.path, parts.query, parts.fragment))
         host = urlsplit(text).hostname
         if host != "127.0.0.1":
             raise requests.ConnectionError(f"refused to leave loopback: {host}")
