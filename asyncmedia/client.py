@@ -334,7 +334,8 @@ class MediaClient(ServiceClient):
 
         Checked before anything is uploaded (``ValueError``): at most 4 images, or one GIF,
         or one video, not mixed; ``alt_texts`` as long as ``media``; alt texts of at most
-        1000 characters; ``text`` of at most 280 characters as X counts them
+        1000 characters, and none for a video (X's metadata call takes images and GIFs);
+        ``text`` of at most 280 characters as X counts them
         (:func:`~asyncmedia.protocols.tweet_text.weighted_length`: URLs count 23, emoji and
         CJK 2); some text or some media.  Media types and size limits are checked then too.
 
@@ -387,12 +388,17 @@ class MediaClient(ServiceClient):
                         chunked=upload_options.get("chunked"),
                     )
                 )
-            media_rules.check_post_media(
-                [
-                    plan.media_type if isinstance(plan, Media) else plan.prepared.media_type
-                    for plan in plans
-                ]
-            )
+            kinds = [
+                plan.media_type if isinstance(plan, Media) else plan.prepared.media_type
+                for plan in plans
+            ]
+            media_rules.check_post_media(kinds)
+            for kind, alt_text in zip(kinds, texts, strict=True):
+                if alt_text is not None and (kind or "").startswith("video/"):
+                    raise ValueError(
+                        "X takes alt text for images and GIFs only; give None as the alt text "
+                        "of a video"
+                    )
             uploaded: list[Media] = []
             for plan, alt_text in zip(plans, texts, strict=True):
                 if isinstance(plan, Media):

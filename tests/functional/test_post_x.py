@@ -195,6 +195,7 @@ async def test_gif_alone(client: MediaClient, sandbox: Sandbox) -> None:
         ("gif and png", [gif(), png()], {}, "a GIF alone"),
         ("alts", [png()], {"alt_texts": ["a", "b"]}, "alt_texts has 2 entries"),
         ("long alt", [png()], {"alt_texts": ["x" * 1001]}, "alt_text is 1001"),
+        ("video alt", [mp4()], {"alt_texts": ["a clip"]}, "images and GIFs only"),
         ("a" * 281, [], {}, "281 characters as X counts them"),
         ("日" * 141, [], {}, "282 characters"),
         ("look " + "https://example.com/x " * 12, [], {}, "characters as X counts them"),
