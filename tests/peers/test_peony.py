@@ -21,7 +21,9 @@ from twitter_peer_media import assert_all_signed, gif_bytes, mp4_bytes, png_byte
 
 from asyncmedia.sandbox import Sandbox
 
-peony = pytest.importorskip("peony")
+peony = pytest.importorskip(
+    "peony", reason="the peers extra: pip install -e '.[peers]' (make test installs it)"
+)
 
 # peony hands aiohttp the chunks as bytes, which aiohttp 3.x warns will change in v4.
 pytestmark = pytest.mark.filterwarnings("ignore:In v4, passing bytes:DeprecationWarning")

@@ -22,7 +22,9 @@ from twitter_peer_media import (
 
 from asyncmedia.sandbox import ThreadedSandbox
 
-twitter = pytest.importorskip("twitter")
+twitter = pytest.importorskip(
+    "twitter", reason="the peers extra: pip install -e '.[peers]' (make test installs it)"
+)
 
 # python-twitter and ``future`` still use APIs deprecated on Python 3.11.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -19,7 +19,9 @@ from twitter_peer_media import (
 
 from asyncmedia.sandbox import ThreadedSandbox
 
-tweepy = pytest.importorskip("tweepy")
+tweepy = pytest.importorskip(
+    "tweepy", reason="the peers extra: pip install -e '.[peers]' (make test installs it)"
+)
 
 # tweepy imports imghdr inside media_upload, deprecated since Python 3.11.
 pytestmark = pytest.mark.filterwarnings("ignore:'imghdr' is deprecated:DeprecationWarning")
