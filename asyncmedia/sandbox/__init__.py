@@ -39,6 +39,7 @@ from .oauth import (
     OAuthVerificationError,
     verify_oauth1,
 )
+from .posts import PostRecord
 from .registry import DEFAULT_SERVICES
 from .server import (
     BoundService,

@@ -1,13 +1,13 @@
-"""The sandbox's shared log of posts: every status, Tweet or record a service accepted.
+"""The posts the sandbox's services received, in one list shared by every service.
 
-Each posting route appends one :class:`PostRecord` to :attr:`Sandbox.posts
-<asyncmedia.sandbox.Sandbox.posts>` when it creates a post (never for a refused one), so a
-test can check what was published, on which service, with which media and alt texts.
+Each service that publishes (X, Mastodon, Bluesky) appends a :class:`PostRecord` to
+:attr:`Sandbox.posts <asyncmedia.sandbox.Sandbox.posts>` when it accepted a post, so a test
+can check what was published without knowing which service it went to.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["PostRecord"]
@@ -15,16 +15,13 @@ __all__ = ["PostRecord"]
 
 @dataclass
 class PostRecord:
-    """One post as the sandbox received it.
-
-    ``service`` is ``"x"``, ``"mastodon"`` or ``"bluesky"``; ``text`` the text as received;
-    ``media_ids`` the media ids (or blob refs) it referenced, in order; ``alt_texts`` the alt
-    text each of them carried (``None`` for none), in the same order; ``raw`` the request as
-    the service decoded it (a JSON body, or the form fields).
-    """
+    """One accepted post: ``service`` (``"x"``, ``"mastodon"``, ``"bluesky"``), its ``text``,
+    ``media_ids`` (media ids, or blob CIDs for Bluesky) and ``alt_texts`` in the order posted
+    (``None`` where none was given), and ``raw``: the post as the service received it (the
+    JSON body, form fields or AT Protocol record)."""
 
     service: str
     text: str
-    media_ids: list[str]
-    alt_texts: list[str | None]
-    raw: Any
+    media_ids: tuple[str, ...] = ()
+    alt_texts: tuple[str | None, ...] = ()
+    raw: Any = field(default=None, repr=False)

@@ -896,8 +896,8 @@ class TwitterV1Service(BoundService):
                 PostRecord(
                     service="x",
                     text=status,
-                    media_ids=[record.media_id_string for record in records],
-                    alt_texts=[record.alt_text for record in records],
+                    media_ids=tuple(record.media_id_string for record in records),
+                    alt_texts=tuple(record.alt_text for record in records),
                     raw=fields,
                 )
             )

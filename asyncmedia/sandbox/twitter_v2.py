@@ -548,8 +548,8 @@ class TwitterV2Service(BoundService):
             PostRecord(
                 service="x",
                 text=text or "",
-                media_ids=[record.media_id_string for record in records],
-                alt_texts=[record.alt_text for record in records],
+                media_ids=tuple(record.media_id_string for record in records),
+                alt_texts=tuple(record.alt_text for record in records),
                 raw=payload,
             )
         )
