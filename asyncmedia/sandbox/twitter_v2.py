@@ -208,8 +208,9 @@ class TwitterV2Service(BoundService):
         return {"bearer_token": self.sandbox.x_bearer_token, **oauth1}
 
     def records(self) -> dict[str, Any]:
-        """``uploads`` (media by string id) and ``auth_schemes`` (one per request)."""
-        return {"uploads": self.uploads, "auth_schemes": self.auth_schemes}
+        """``uploads`` (media by string id), ``auth_schemes`` (one per request) and ``tweets``
+        (Tweets created with ``POST tweets``, by id)."""
+        return {"uploads": self.uploads, "auth_schemes": self.auth_schemes, "tweets": self.tweets}
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the ``/2/`` routes on ``app``."""
