@@ -230,6 +230,15 @@ async def test_chunked_without_processing_reads_202_204_201(replay: ReplayServer
         assert tuple(p.name for p in append.parts) == APPEND_PART_ORDER
         assert [p.value for p in append.parts[:3]] == ["APPEND", media_id, str(index)]
         assert append.parts[3].filename and append.parts[3].size == size
+        # tweepy sent no part Content-Type (testmediauploadmp4) or video/mp4
+        # (testvideoupload); both were accepted, as is the documented fallback sent here.
+        assert append.parts[3].content_type in (None, "application/octet-stream", "video/mp4")
+        # Text fields: tweepy (requests) sent no Content-Type; aiohttp labels them text/plain,
+        # as peony's did against the real service for years.
+        assert all(
+            p.filename is None and (p.content_type or "text/plain").startswith("text/plain")
+            for p in append.parts[:3]
+        )
         assert append.parts[3].sha256 == sha(data[offset : offset + size])
         assert append.signature_ok and not append.query
         offset += size
