@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .media_inspection import sniff_media_type
 from .server import BoundService, Throttle, service_context
-from .twitter_v1 import sniff_media_type
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -76,13 +76,26 @@ class BlueskyService(BoundService):
     """
 
     name = "bluesky"
+    title = "Bluesky"
     prefix = "/bluesky/"
+    url_keys = ("service_url",)
 
     def __init__(self) -> None:
         self.blobs: dict[str, BlobRecord] = {}
         self.sessions = 0
         self.max_blob_size = 5_000_000
         self.throttle = Throttle()
+
+    def credentials(self) -> dict[str, str]:
+        """The identifier and app password createSession accepts."""
+        return {
+            "identifier": self.sandbox.bluesky_identifier,
+            "password": self.sandbox.bluesky_password,
+        }
+
+    def records(self) -> dict[str, Any]:
+        """``blobs`` by CID and ``sessions`` (how many createSession calls succeeded)."""
+        return {"blobs": self.blobs, "sessions": self.sessions}
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the ``/bluesky/xrpc/…`` routes on ``app``."""

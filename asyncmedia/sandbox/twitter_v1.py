@@ -36,6 +36,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, web
 
+from .forms import MediaPart, read_media_part
+from .media_inspection import image_dimensions, sniff_media_type
 from .oauth import AuthenticationFailed, MissingAuthorization, verify_oauth1
 from .server import BoundService, RequestContext, service_context
 
@@ -227,19 +229,9 @@ class _Refusal(Exception):
 
 
 @dataclass
-class _MediaPart:
-    data: bytes | None  # None when larger than MAX_CHUNK_BYTES (not retained)
-    size: int
-    sha256: str
-    head: bytes
-    filename: str | None = None
-    content_type: str | None = None
-
-
-@dataclass
 class _Params:
     fields: dict[str, str]
-    media: _MediaPart | None
+    media: MediaPart | None
     form_body: str | None  # the raw body, only for application/x-www-form-urlencoded
     multipart: bool
 
@@ -266,113 +258,15 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-# --- media sniffing (independent of asyncmedia.sniff on purpose) ---
-
-
-def sniff_media_type(head: bytes) -> str | None:
-    """MIME type from the first bytes: PNG, JPEG, GIF, WEBP, MP4, MOV; None otherwise."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    box = head[4:8]
-    if box == b"ftyp":
-        return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
-    if box in (b"moov", b"mdat", b"wide", b"free", b"skip"):
-        return "video/quicktime"
-    return None
-
-
-def image_dimensions(media_type: str | None, head: bytes) -> tuple[int, int]:
-    """Width and height when cheaply readable from the header, else (0, 0)."""
-    try:
-        if media_type == "image/png" and len(head) >= 24:
-            return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
-        if media_type == "image/gif" and len(head) >= 10:
-            return int.from_bytes(head[6:8], "little"), int.from_bytes(head[8:10], "little")
-        if media_type == "image/webp":
-            return _webp_dimensions(head)
-        if media_type == "image/jpeg":
-            return _jpeg_dimensions(head)
-    except IndexError:
-        pass
-    return 0, 0
-
-
-def _webp_dimensions(head: bytes) -> tuple[int, int]:
-    chunk = head[12:16]
-    if chunk == b"VP8X" and len(head) >= 30:
-        return (
-            1 + int.from_bytes(head[24:27], "little"),
-            1 + int.from_bytes(head[27:30], "little"),
-        )
-    if chunk == b"VP8 " and len(head) >= 30:
-        return (
-            int.from_bytes(head[26:28], "little") & 0x3FFF,
-            int.from_bytes(head[28:30], "little") & 0x3FFF,
-        )
-    if chunk == b"VP8L" and len(head) >= 25:
-        bits = int.from_bytes(head[21:25], "little")
-        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    return 0, 0
-
-
-def _jpeg_dimensions(head: bytes) -> tuple[int, int]:
-    sof = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-    i = 2
-    while i + 9 <= len(head):
-        if head[i] != 0xFF:
-            return 0, 0
-        marker = head[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if marker in sof:
-            height = int.from_bytes(head[i + 5 : i + 7], "big")
-            width = int.from_bytes(head[i + 7 : i + 9], "big")
-            return width, height
-        i += 2 + int.from_bytes(head[i + 2 : i + 4], "big")
-    return 0, 0
-
-
 # --- request reading ---
 
 
-async def _read_media_part(part: BodyPartReader) -> _MediaPart:
-    hasher = hashlib.sha256()
-    kept: bytearray | None = bytearray()
-    head = b""
-    size = 0
-    while chunk := await part.read_chunk(65536):
-        hasher.update(chunk)
-        size += len(chunk)
-        if len(head) < _HEAD_BYTES:
-            head += chunk[: _HEAD_BYTES - len(head)]
-        if kept is not None:
-            if size <= MAX_CHUNK_BYTES:
-                kept += chunk
-            else:
-                kept = None  # over any limit: count and hash, but stop retaining
-    return _MediaPart(
-        data=bytes(kept) if kept is not None else None,
-        size=size,
-        sha256=hasher.hexdigest(),
-        head=head,
-        filename=part.filename,
-        content_type=part.headers.get("Content-Type"),
-    )
-
-
-def _media_from_base64(request: web.Request, text: str) -> _MediaPart:
+def _media_from_base64(request: web.Request, text: str) -> MediaPart:
     try:
         data = base64.b64decode(text, validate=False)
     except (binascii.Error, ValueError):
         raise _shape_b(request, "media_data is not valid base64.") from None
-    return _MediaPart(
+    return MediaPart(
         data=data if len(data) <= MAX_CHUNK_BYTES else None,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
@@ -389,7 +283,7 @@ async def _read_params(
     update_with_media).
     """
     fields = {key: request.query.getall(key)[-1] for key in request.query}
-    media: _MediaPart | None = None
+    media: MediaPart | None = None
     form_body: str | None = None
     multipart = request.content_type.startswith("multipart/")
     try:
@@ -399,7 +293,7 @@ async def _read_params(
                 if not isinstance(part, BodyPartReader):
                     raise _shape_b(request, "Nested multipart bodies are not supported.")
                 if part.name in media_names:
-                    media = await _read_media_part(part)
+                    media = await read_media_part(part)
                 elif part.name == "media_data":
                     media = _media_from_base64(request, (await part.read()).decode("ascii"))
                 elif part.name:
@@ -435,7 +329,10 @@ class TwitterV1Service(BoundService):
     """
 
     name = "twitter_v1"
+    title = "Twitter v1.1"
     prefix = "/1.1/"
+    description_key = "twitter"
+    url_keys = ("upload_url", "api_url")
 
     def __init__(self) -> None:
         #: Media by ``media_id``.
@@ -443,6 +340,14 @@ class TwitterV1Service(BoundService):
         #: Tweets posted with ``statuses/update_with_media``, in order.
         self.statuses: list[StatusRecord] = []
         self._last_id = _FIRST_MEDIA_ID - 1
+
+    def credentials(self) -> dict[str, str]:
+        """The OAuth 1.0a keys the sandbox accepts (:attr:`Sandbox.credentials`)."""
+        return {key: str(value) for key, value in self.sandbox.credentials.items()}
+
+    def records(self) -> dict[str, Any]:
+        """``uploads`` (media by id) and ``statuses`` (update_with_media Tweets)."""
+        return {"uploads": self.uploads, "statuses": self.statuses}
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the ``/1.1/`` routes on ``app``."""

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
+from .forms import MediaPart, read_media_part
+from .media_inspection import image_dimensions, sniff_media_type
 from .oauth import OAuthVerificationError, verify_oauth1
 from .server import BoundService, RequestContext, Throttle, service_context
 from .twitter_v1 import (
@@ -43,10 +45,6 @@ from .twitter_v1 import (
     MAX_SEGMENT_INDEX,
     MAX_VIDEO_BYTES,
     UploadRecord,
-    _MediaPart,
-    _read_media_part,
-    image_dimensions,
-    sniff_media_type,
 )
 
 if TYPE_CHECKING:
@@ -141,11 +139,11 @@ async def _json_object(request: web.Request, what: str) -> dict[str, Any]:
     return payload
 
 
-async def _multipart(request: web.Request) -> tuple[dict[str, str], _MediaPart | None]:
+async def _multipart(request: web.Request) -> tuple[dict[str, str], MediaPart | None]:
     if not request.content_type.startswith("multipart/"):
         raise _invalid("Expected a multipart/form-data body.")
     fields: dict[str, str] = {}
-    media: _MediaPart | None = None
+    media: MediaPart | None = None
     reader = await request.multipart()
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader):
@@ -153,7 +151,7 @@ async def _multipart(request: web.Request) -> tuple[dict[str, str], _MediaPart |
         if part.name == "media":
             if part.filename is None:
                 raise _invalid("The media part needs a filename.")
-            media = await _read_media_part(part)
+            media = await read_media_part(part)
         elif part.name:
             fields[part.name] = (await part.read()).decode("utf-8")
     return fields, media
@@ -168,7 +166,10 @@ class TwitterV2Service(BoundService):
     """
 
     name = "twitter_v2"
+    title = "X API v2"
     prefix = "/2/"
+    description_key = "x2"
+    url_keys = ("upload_url",)
 
     def __init__(self) -> None:
         self.uploads: dict[str, UploadRecord] = {}
@@ -176,6 +177,15 @@ class TwitterV2Service(BoundService):
         #: For fault injection, the next ``throttle.count`` requests answer 429.
         self.throttle = Throttle()
         self._last_id = _FIRST_ID - 1
+
+    def credentials(self) -> dict[str, str]:
+        """The bearer token and the OAuth 1.0a keys the sandbox accepts."""
+        oauth1 = {key: str(value) for key, value in self.sandbox.credentials.items()}
+        return {"bearer_token": self.sandbox.x_bearer_token, **oauth1}
+
+    def records(self) -> dict[str, Any]:
+        """``uploads`` (media by string id) and ``auth_schemes`` (one per request)."""
+        return {"uploads": self.uploads, "auth_schemes": self.auth_schemes}
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the ``/2/`` routes on ``app``."""
