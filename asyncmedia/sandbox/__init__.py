@@ -30,7 +30,7 @@ verification in :mod:`.oauth`; a threaded runner for synchronous callers in :mod
 """
 
 from .bluesky import BlobRecord, BlueskyService
-from .mastodon import MastodonRecord, MastodonService
+from .mastodon import MastodonRecord, MastodonService, MastodonStatus
 from .oauth import (
     AuthenticationFailed,
     MissingAuthorization,
@@ -38,6 +38,7 @@ from .oauth import (
     OAuthVerificationError,
     verify_oauth1,
 )
+from .posts import PostRecord
 from .registry import DEFAULT_SERVICES
 from .server import (
     BoundService,
@@ -64,9 +65,11 @@ __all__ = [
     "Fault",
     "MastodonRecord",
     "MastodonService",
+    "MastodonStatus",
     "MissingAuthorization",
     "NonceRegistry",
     "OAuthVerificationError",
+    "PostRecord",
     "RequestRecord",
     "Sandbox",
     "SandboxService",

@@ -45,6 +45,7 @@ from aiohttp import web
 
 from ..auth import OAuth1Credentials
 from .oauth import DEFAULT_MAX_SKEW, NonceRegistry
+from .posts import PostRecord
 
 if TYPE_CHECKING:
     from .bluesky import BlueskyService
@@ -434,6 +435,8 @@ class Sandbox:
         self.rate_limits = RateLimitBook(clock=clock)
         self.requests: list[RequestRecord] = []
         self.faults: list[Fault] = []
+        #: Every post a service accepted (:class:`~asyncmedia.sandbox.posts.PostRecord`).
+        self.posts: list[PostRecord] = []
         self.x_bearer_token = x_bearer_token or _urlsafe(40)
         self.mastodon_token = mastodon_token or _urlsafe(43)
         self.bluesky_identifier = bluesky_identifier
