@@ -926,7 +926,8 @@ class MastodonService(BoundService):
             if known is not None:  # the first status, not a second one
                 first = self.statuses[known]
                 first.attempts += 1
-                return _answer(200, self._status_json(first))
+                lost = await self._strike(request, "STATUS_ANSWER")
+                return lost or _answer(200, self._status_json(first))
         values = dict(fields)
         # Only ``media_ids[]`` reaches the server as a list; a bare ``media_ids`` is dropped.
         media_ids = [value for name, value in fields if name == "media_ids[]"]
