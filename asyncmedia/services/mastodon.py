@@ -22,6 +22,7 @@ from yarl import URL
 from ..auth import BearerToken
 from ..config import UploadConfig
 from ..errors import (
+    APIError,
     MediaTooLarge,
     PostMayExist,
     ProcessingTimeout,
@@ -159,7 +160,7 @@ class MastodonClient(ServiceClient):
         instance that answers with an error or a document without limits gives the defaults
         (:class:`~asyncmedia.protocols.mastodon.InstanceLimits`) with a debug log line, never
         an error; when no answer comes at all, the defaults are used for now and the fetch is
-        tried again next time.
+        tried again next time (likewise after a 5xx or 429).
         """
         if self._limits is not None:
             return self._limits
@@ -167,20 +168,24 @@ class MastodonClient(ServiceClient):
             if self._limits is not None:
                 return self._limits
             found: InstanceLimits | None = None
+            transient = False
             try:
                 for version in (2, 1):
                     response = await self.transport.send(self.protocol.instance(version))
                     found = self.protocol.read_instance(response, version)
+                    transient = response.status >= 500 or response.status in (420, 429)
                     if found is not None:
                         break
                 else:
                     log.debug("mastodon instance documents v2 and v1 are 404; using defaults")
                     found = InstanceLimits()
-            except TransportError as exc:
+            except (TransportError, APIError) as exc:
                 log.debug("mastodon instance document unreachable (%s); defaults for now", exc)
                 return InstanceLimits().override(**self._explicit)
-            self._limits = found.override(**self._explicit)
-            return self._limits
+            limits = found.override(**self._explicit)
+            if not transient:  # a 5xx or 429 may pass: ask again next time
+                self._limits = limits
+            return limits
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.protocol.instance_url)!r}, access_token=***)"

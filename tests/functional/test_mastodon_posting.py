@@ -239,6 +239,18 @@ async def test_an_instance_without_documents_keeps_the_defaults(sandbox: Sandbox
     assert service(sandbox).media[media.id].description == "d" * 1500
 
 
+async def test_a_failing_instance_document_is_asked_again_later(sandbox: Sandbox) -> None:
+    sandbox.inject(Fault(command="INSTANCE", status=503, times=2))  # the first try and its retry
+    async with MastodonClient(
+        sandbox.mastodon_url, sandbox.mastodon_token, backoff=0.01
+    ) as client:
+        first = await client.instance_limits()
+        assert first.source == "defaults" and client.limits is None  # not kept
+        second = await client.instance_limits()
+    assert second.source == "v2" and client.limits is second
+    assert [r.status for r in sandbox.requests] == [503, 503, 200]
+
+
 async def test_client_refuses_what_the_instance_says_it_does_not_take(
     client: MastodonClient, sandbox: Sandbox
 ) -> None:
