@@ -19,7 +19,9 @@ from asyncmedia import (
     MastodonMedia,
     MediaTooLarge,
     Post,
+    PostingClient,
     UnsupportedMediaType,
+    crosspost,
 )
 from asyncmedia.sandbox import Fault, MastodonService, RequestRecord, Sandbox
 from asyncmedia.services.mastodon import StatusMayExist
@@ -114,6 +116,20 @@ async def test_video_is_posted_only_once_processed(
     polls = [("GET", 206)] * 3 + [("GET", 200)]
     assert order == [("POST", 202), *polls, ("POST", 200)]
     assert all(r.status != 422 for r in sandbox.requests)
+
+
+async def test_crosspost_and_the_posting_interface(
+    client: MastodonClient, sandbox: Sandbox
+) -> None:
+    assert isinstance(client, PostingClient) and client.service == "mastodon"
+    single = await client.upload_one(png_bytes(seed=9), alt_text="one alt")
+    assert service(sandbox).media[single.id].description == "one alt"
+    data = png_bytes(seed=8)
+    [post] = await crosspost("Everywhere", media=[data], alt_texts=["alt"], clients=[client])
+    assert isinstance(post, Post) and post.service == "mastodon"
+    [media] = post.media
+    assert service(sandbox).media[media.id].sha256 == sha(data)
+    assert sandbox.posts[-1].alt_texts == ("alt",)
 
 
 async def test_a_reply_to_a_post_and_to_an_id(client: MastodonClient, sandbox: Sandbox) -> None:
