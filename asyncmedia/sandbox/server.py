@@ -372,7 +372,8 @@ class Sandbox:
         ``sb.twitrpix.maintenance = True``, ``sb.statusnet.redirect_to = "http://elsewhere/"``...).
     ``x_bearer_token``, ``mastodon_token``, ``bluesky_identifier``, ``bluesky_password``
         Credentials the X v2, Mastodon and Bluesky routes accept (random by default);
-        :attr:`bluesky_token` is the ``accessJwt`` that createSession hands out.
+        :attr:`bluesky_token` is the latest ``accessJwt`` the Bluesky PDS issued (one is
+        issued when it starts, so it can be given as ``access_jwt``).
 
     Attributes: :attr:`credentials`, :attr:`requests` (every request received, in order),
     :attr:`uploads` (Twitter v1.1 media by id), :attr:`nonces`, :attr:`rate_limits`,
