@@ -204,8 +204,9 @@ async def test_client_side_checks_send_nothing(client: MastodonClient, sandbox: 
 
 
 async def test_rate_limit_reset_comes_from_the_iso_header(sandbox: Sandbox) -> None:
-    service(sandbox).throttle.count = 1
     async with MastodonClient(sandbox.mastodon_url, sandbox.mastodon_token) as client:
+        await client.instance_limits()
+        service(sandbox).throttle.count = 1  # the upload, not the instance document
         with pytest.raises(RateLimitError) as caught:
             await client.upload_media(png_bytes())
     reset_header = caught.value.headers["X-RateLimit-Reset"]
