@@ -267,6 +267,15 @@ async def test_a_failing_instance_document_is_asked_again_later(sandbox: Sandbox
     assert [r.status for r in sandbox.requests] == [503, 503, 200]
 
 
+async def test_a_throttled_instance_document_does_not_stop_the_upload(sandbox: Sandbox) -> None:
+    service(sandbox).throttle.count = 1  # the instance document is answered 429 (an hour)
+    async with MastodonClient(sandbox.mastodon_url, sandbox.mastodon_token) as client:
+        media = await client.upload_media(png_bytes())
+        assert client.limits is None  # defaults were used for that upload, not kept
+    assert service(sandbox).media[media.id].sha256 == sha(png_bytes())
+    assert [r.status for r in sandbox.requests] == [429, 200]
+
+
 async def test_client_refuses_what_the_instance_says_it_does_not_take(
     client: MastodonClient, sandbox: Sandbox
 ) -> None:
