@@ -132,6 +132,8 @@ def test_override_lets_explicit_values_win() -> None:
         ("\U0001f1eb\U0001f1f7\U0001f1e9\U0001f1ea", 2),  # two flags
         ("\U0001f44d\U0001f3fd", 1),  # thumbs up + skin tone
         ("a\r\nb", 3),
+        ("\u1100\u1161\u11a8", 1),  # Hangul L V T jamo: one syllable
+        ("1\ufe0f\u20e3", 1),  # keycap
     ],
 )
 def test_status_length_counts_as_mastodon_does(text: str, expected: int) -> None:
