@@ -146,10 +146,9 @@ class ServiceSpec:
 
         ``upload_one`` takes only the keywords every service shares; with this service's own
         ``options`` (:attr:`options`: ``focus``, ``media_category``…) the upload goes through
-        ``upload_with_options``, the client's full upload method called the same way.  That
-        is also the way for a client of this release without ``upload_one`` yet.
+        ``upload_with_options``, the client's full upload method called the same way.
         """
-        if options or not hasattr(client, "upload_one"):
+        if options:
             if self.upload_with_options is None:
                 raise TypeError(f"{type(client).__name__} cannot upload with {sorted(options)}")
             return await self.upload_with_options(
@@ -330,9 +329,6 @@ REGISTRY: tuple[ServiceSpec, ...] = (
         posts="bluesky",
         post_alt_text=frozenset({"image", "gif", "video"}),
         alt_text_note="on Bluesky alt text belongs to the post's image embed, not the blob",
-        upload_with_options=lambda client, source, *, alt_text, **kw: client.upload_blob(
-            source, **kw
-        ),
     ),
     ServiceSpec(
         name="twitpic",
