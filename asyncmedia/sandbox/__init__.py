@@ -17,6 +17,7 @@
         sb.twitrpix_url, sb.twitrpix_api_key, sb.twitrpix.uploads
         sb.statusnet_url, sb.statusnet_credentials, sb.statusnet.notices
         sb.service("mastodon").records(), sb.describe()              # any service, by name
+        sb.posts                         # every post created (PostRecord), any service
         sb.inject(Fault(command="APPEND", nth=2, status=503))        # fault injection
 
 The sandbox judges the client independently: nothing here imports the client side of
@@ -30,7 +31,7 @@ verification in :mod:`.oauth`; a threaded runner for synchronous callers in :mod
 """
 
 from .bluesky import BlobRecord, BlueskyService
-from .mastodon import MastodonRecord, MastodonService
+from .mastodon import MastodonRecord, MastodonService, MastodonStatus
 from .oauth import (
     AuthenticationFailed,
     MissingAuthorization,
@@ -65,6 +66,7 @@ __all__ = [
     "Fault",
     "MastodonRecord",
     "MastodonService",
+    "MastodonStatus",
     "MissingAuthorization",
     "NonceRegistry",
     "OAuthVerificationError",

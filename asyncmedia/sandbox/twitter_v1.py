@@ -8,7 +8,16 @@ Routes, under ``/1.1/``:
   machine per call;
 - ``POST media/metadata/create.json`` — alt text (JSON body, 200 with an empty body);
 - ``POST statuses/update_with_media.json`` — the legacy Tweet-with-one-image call (multipart
-  ``status`` + ``media[]``, at most 3 MB), recorded in :attr:`TwitterV1Service.statuses`.
+  ``status`` + ``media[]``, at most 3 MB), recorded in :attr:`TwitterV1Service.statuses`;
+- ``POST statuses/update.json`` — a Tweet with ``status``, ``media_ids`` (comma-separated ids
+  of processed media, up to 4 images or one GIF/video) and ``in_reply_to_status_id``,
+  urlencoded or in the query, so signed; 200 with the Tweet object, 403 code 187 for a
+  duplicate, 403 code 186 for a text over 280, 400 code 324 for a bad media id; recorded in
+  :attr:`Sandbox.posts <asyncmedia.sandbox.Sandbox.posts>` (service ``"x"``).
+
+As the real host answered (tweepy's recordings): FINALIZE is **200** with ``processing_info``
+when the media needs processing and 201 without; STATUS has the documented shape (no
+``media_key``, no ``size``); STATUS sent by POST is 400 code 38 "media parameter is missing."
 
 Every request is OAuth 1.0a-verified the way the real host does it (form bodies signed,
 multipart and JSON bodies not), and every upload leaves an :class:`UploadRecord` for tests.
@@ -39,7 +48,9 @@ from aiohttp import BodyPartReader, web
 from .forms import MediaPart, read_media_part
 from .media_inspection import image_dimensions, sniff_media_type
 from .oauth import AuthenticationFailed, MissingAuthorization, verify_oauth1
+from .posts import PostRecord
 from .server import BoundService, RequestContext, service_context
+from .tweet_rules import MAX_TWEET_LENGTH, media_problem, tweet_length
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -100,6 +111,7 @@ RATE_LIMITS: dict[str, int] = {
     "STATUS": 1000,
     "METADATA": 2000,
     "UPDATE_WITH_MEDIA": 300,
+    "TWEET": 300,
 }
 
 _FORM = "application/x-www-form-urlencoded"
@@ -107,6 +119,7 @@ _JSON_TYPE = "application/json;charset=utf-8"
 _HTML_TYPE = "text/html;charset=utf-8"
 _HEAD_BYTES = 65536
 _FIRST_MEDIA_ID = 1349010955083132928
+_FIRST_TWEET_ID = 1149914662164684800
 _OWNER_IDS = re.compile(r"^\d+(,\d+)*$")
 
 
@@ -339,15 +352,19 @@ class TwitterV1Service(BoundService):
         self.uploads: dict[int, UploadRecord] = {}
         #: Tweets posted with ``statuses/update_with_media``, in order.
         self.statuses: list[StatusRecord] = []
+        #: Tweets created with ``statuses/update.json``, by id (the Tweet objects answered).
+        self.tweets: dict[str, dict[str, Any]] = {}
         self._last_id = _FIRST_MEDIA_ID - 1
+        self._last_tweet_id = _FIRST_TWEET_ID - 1
 
     def credentials(self) -> dict[str, str]:
         """The OAuth 1.0a keys the sandbox accepts (:attr:`Sandbox.credentials`)."""
         return {key: str(value) for key, value in self.sandbox.credentials.items()}
 
     def records(self) -> dict[str, Any]:
-        """``uploads`` (media by id) and ``statuses`` (update_with_media Tweets)."""
-        return {"uploads": self.uploads, "statuses": self.statuses}
+        """``uploads`` (media by id), ``statuses`` (update_with_media Tweets) and ``tweets``
+        (statuses/update Tweets by id)."""
+        return {"uploads": self.uploads, "statuses": self.statuses, "tweets": self.tweets}
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the ``/1.1/`` routes on ``app``."""
@@ -360,6 +377,7 @@ class TwitterV1Service(BoundService):
         app.router.add_route(
             "POST", self.prefix + "statuses/update_with_media.json", self.update_with_media
         )
+        app.router.add_route("POST", self.prefix + "statuses/update.json", self.update_status)
 
     # --- shared steps ---
 
@@ -470,7 +488,8 @@ class TwitterV1Service(BoundService):
             if command is None:
                 return self._simple_upload(request, params)
             if command == "STATUS":
-                raise _shape_b(request, "STATUS must be sent with GET.", status=405)
+                # What the real upload host answered to STATUS sent by POST (reported twice).
+                raise _shape_a(400, 38, "media parameter is missing.")
             if command in ("INIT", "FINALIZE") and params.multipart:
                 raise _shape_b(
                     request, f"{command} must be sent as application/x-www-form-urlencoded."
@@ -636,7 +655,9 @@ class TwitterV1Service(BoundService):
             }
         elif record.processing:
             body["processing_info"] = self._terminal_info(record)
-        return _json_response(201, body)
+        # Recorded: 200 when processing_info comes back (tweepy testvideoupload.yaml), 201
+        # without (testmediauploadmp4.yaml).
+        return _json_response(200 if "processing_info" in body else 201, body)
 
     def _media_body(self, record: UploadRecord) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -673,7 +694,16 @@ class TwitterV1Service(BoundService):
             else:
                 failed = self.sandbox.processing_outcome == "failed"
                 record.state = "failed" if failed else "succeeded"
-        body = self._media_body(record)
+        # The documented shape: no media_key, no size; the media object once succeeded; a
+        # failed answer without expires_after_secs.
+        body: dict[str, Any] = {
+            "media_id": record.media_id,
+            "media_id_string": record.media_id_string,
+        }
+        if record.state != "failed":
+            body["expires_after_secs"] = self._expires_in(record)
+        if record.state == "succeeded":
+            body.update(self._media_object(record))
         if record.state in ("pending", "in_progress"):
             info: dict[str, Any] = {
                 "state": record.state,
@@ -823,3 +853,117 @@ class TwitterV1Service(BoundService):
             "extended_entities": {"media": [entity]},
             "user": {"id": int(user_id) if user_id.isdigit() else 1, "screen_name": "sandbox"},
         }
+
+    async def update_status(self, request: web.Request) -> web.Response:
+        """``POST statuses/update.json``: a Tweet with ``status``, ``media_ids`` and
+        ``in_reply_to_status_id``, urlencoded (or in the query): every field is signed."""
+        context = service_context(request)
+        context.command = "TWEET"
+        context.rate_limit = ("twitter_v1:TWEET", RATE_LIMITS["TWEET"])
+        try:
+            params = await _read_params(request)
+            self._authenticate(request, params.form_body, context)
+            fault = await self.sandbox.strike(request, "TWEET")
+            if fault is not None:
+                return fault
+            if params.multipart:
+                raise _shape_b(request, "statuses/update must be sent urlencoded.")
+            fields = dict(params.fields)
+            status = fields.get("status", "")
+            raw_ids = fields.get("media_ids", "")
+            ids = [part.strip() for part in raw_ids.split(",")] if raw_ids else []
+            if not status and not ids:
+                raise _shape_a(400, 170, "Missing required parameter: status.")
+            if tweet_length(status) > MAX_TWEET_LENGTH:
+                raise _shape_a(403, 186, "Tweet needs to be a bit shorter.")
+            records = [self._tweetable(request, media_id) for media_id in ids]
+            problem = media_problem([record.media_type or "" for record in records])
+            if problem is not None:
+                code = 323 if any(r.media_type == "image/gif" for r in records) else 324
+                raise _shape_a(400, code, problem)
+            if status and any(
+                post.service == "x" and post.text == status for post in self.sandbox.posts
+            ):
+                raise _shape_a(403, 187, "Status is a duplicate.")
+            self._last_tweet_id += 1 + secrets.randbelow(1 << 16)
+            tweet_id = str(self._last_tweet_id)
+            reply_to = fields.get("in_reply_to_status_id")
+            # Unknown reply ids are ignored, as the real service does.
+            parent = self.tweets.get(reply_to or "")
+            tweet = self._update_tweet(tweet_id, status, records, parent)
+            self.tweets[tweet_id] = tweet
+            self.sandbox.posts.append(
+                PostRecord(
+                    service="x",
+                    text=status,
+                    media_ids=tuple(record.media_id_string for record in records),
+                    alt_texts=tuple(record.alt_text for record in records),
+                    raw=fields,
+                )
+            )
+            return _json_response(200, tweet)
+        except _Refusal as refusal:
+            return refusal.response
+
+    def _tweetable(self, request: web.Request, media_id: str) -> UploadRecord:
+        """The processed, unexpired media ``media_id`` names, or 400 code 324."""
+        record = self.uploads.get(int(media_id)) if media_id.isdigit() else None
+        if record is None or self._expires_in(record) <= 0:
+            raise _shape_a(400, 324, f"The validation of media ids failed: {media_id} not found.")
+        if record.state != "succeeded":
+            raise _shape_a(
+                400, 324, f"The validation of media ids failed: {media_id} is not ready yet."
+            )
+        return record
+
+    def _update_tweet(
+        self,
+        tweet_id: str,
+        status: str,
+        records: list[UploadRecord],
+        parent: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """A Tweet object in the recorded shape, with one media entity per attached media."""
+        user_id = self.sandbox.credentials["access_token"].split("-", 1)[0]
+        text = status
+        entities: list[dict[str, Any]] = []
+        if records:
+            code = format(int(tweet_id) % 36**10, "x")[:10]
+            short = f"https://t.co/{code}"
+            start = len(status) + 1 if status else 0
+            text = f"{status} {short}" if status else short
+            for index, record in enumerate(records, 1):
+                kind = record.media_type or ""
+                entities.append(
+                    {
+                        "id": record.media_id,
+                        "id_str": record.media_id_string,
+                        "indices": [start, start + len(short)],
+                        "url": short,
+                        "display_url": f"pic.twitter.com/{code}",
+                        "expanded_url": (
+                            f"https://twitter.com/sandbox/status/{tweet_id}/photo/{index}"
+                        ),
+                        "type": (
+                            "video"
+                            if kind.startswith("video/")
+                            else "animated_gif"
+                            if kind == "image/gif"
+                            else "photo"
+                        ),
+                    }
+                )
+        tweet: dict[str, Any] = {
+            "created_at": time.strftime("%a %b %d %H:%M:%S +0000 %Y", time.gmtime()),
+            "id": int(tweet_id),
+            "id_str": tweet_id,
+            "text": text,
+            "truncated": False,
+            "entities": {"hashtags": [], "urls": [], "user_mentions": [], "media": entities},
+            "in_reply_to_status_id": int(parent["id_str"]) if parent else None,
+            "in_reply_to_status_id_str": parent["id_str"] if parent else None,
+            "user": {"id": int(user_id) if user_id.isdigit() else 1, "screen_name": "sandbox"},
+        }
+        if entities:
+            tweet["extended_entities"] = {"media": entities}
+        return tweet
