@@ -238,7 +238,9 @@ async def raw_upload(
             f"Host: {host}:{port}",
             f"Authorization: Bearer {token}",
             f"Content-Type: {content_type}",
-            "Connection: close",
+            # No "Connection: close": Node would then close the socket right after its early
+            # answer, with our unread body in its buffer, i.e. reset it, and the answer could
+            # be lost; on a keep-alive connection it reads and drops the rest of the body.
         ]
         head.append(
             f"Content-Length: {content_length}"
