@@ -22,6 +22,7 @@ import aiofiles
 import aiohttp
 import pytest
 from pds_helpers import (
+    Answer,
     MediaServer,
     RealPDS,
     blob_cid,
@@ -419,4 +420,45 @@ async def test_refresh_session_on_the_real_pds(
         400,
         "InvalidToken",
         "Token could not be verified",
+    )
+
+
+async def test_what_the_real_pds_answers_odd_uploads(
+    real_pds: RealPDS, bsky: BlueskyClient, http: aiohttp.ClientSession
+) -> None:
+    """An empty body is a blob like any other; the declared type is kept as is (bytes that
+    are not a PNG declared ``image/png`` stay ``image/png``); no Content-Type is refused; no
+    token at all is ``401 AuthMissing``."""
+    token = await bsky.login()
+
+    async def upload(data: bytes, headers: dict[str, str], with_token: bool = True) -> Answer:
+        return await xrpc(
+            http,
+            real_pds,
+            "com.atproto.repo.uploadBlob",
+            token=token if with_token else None,
+            data=data,
+            headers=headers,
+        )
+
+    empty = await upload(b"", {"Content-Type": "image/png"})
+    assert empty.status == 200, empty
+    assert empty.body["blob"]["size"] == 0
+    assert empty.body["blob"]["ref"]["$link"] == blob_cid(b"")
+    text = b"plain text, not a PNG"
+    declared = await upload(text, {"Content-Type": "image/png"})
+    assert declared.status == 200, declared
+    assert declared.body["blob"]["mimeType"] == "image/png"
+    assert declared.body["blob"]["ref"]["$link"] == blob_cid(text)
+    untyped = await upload(real_png(4, 4, 3), {"Content-Type": ""})
+    assert (untyped.status, untyped.error, untyped.message) == (
+        400,
+        "InvalidRequest",
+        "Request encoding (Content-Type) required but not provided",
+    )
+    anonymous = await upload(real_png(4, 4, 4), {"Content-Type": "image/png"}, with_token=False)
+    assert (anonymous.status, anonymous.error, anonymous.message) == (
+        401,
+        "AuthMissing",
+        "Authentication Required",
     )

@@ -30,7 +30,8 @@ from pds_helpers import (
 )
 
 from asyncmedia import BlueskyClient, Post
-from asyncmedia.errors import AuthenticationError
+from asyncmedia.errors import APIError, AuthenticationError
+from asyncmedia.media import Blob
 
 pytestmark = pytest.mark.real
 
@@ -322,3 +323,72 @@ async def test_a_token_that_is_not_a_jwt(real_pds: RealPDS) -> None:
             await client.upload_blob(real_png(10, 10, seed=46))
         assert time.monotonic() - started < 5.0
     assert caught.value.status == 500
+
+
+async def test_what_the_real_pds_answers_records_it_refuses(
+    real_pds: RealPDS, bsky: BlueskyClient, http: aiohttp.ClientSession
+) -> None:
+    """The record checks the sandbox's createRecord follows, as the real PDS words them."""
+    png = real_png(8, 8, seed=60)
+    blob = (await bsky.upload_blob(png)).as_dict()
+    token = str(bsky.access_jwt)
+
+    async def create(record: dict[str, object]) -> tuple[int, object, object]:
+        answer = await xrpc(
+            http,
+            real_pds,
+            "com.atproto.repo.createRecord",
+            token=token,
+            json_body={"repo": real_pds.did, "collection": "app.bsky.feed.post", "record": record},
+        )
+        return answer.status, answer.error, answer.message
+
+    def post(**embed: object) -> dict[str, object]:
+        return {
+            "$type": "app.bsky.feed.post",
+            "text": "refused",
+            "createdAt": "2026-01-01T00:00:00.000Z",
+            "embed": {"$type": "app.bsky.embed.images", **embed},
+        }
+
+    unknown = "bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"
+    prefix = "Invalid app.bsky.feed.post record: "
+    assert await create(post(images=[{"image": blob}])) == (
+        400,
+        "InvalidRequest",
+        prefix + 'Missing required key "alt" at $.record.embed.images[0]',
+    )
+    assert await create(post(images=[{"image": blob, "alt": ""}] * 5)) == (
+        400,
+        "InvalidRequest",
+        prefix + "array too big (maximum 4, got 5) at $.record.embed.images",
+    )
+    assert await create({"$type": "app.bsky.feed.post", "text": "no date"}) == (
+        400,
+        "InvalidRequest",
+        prefix + 'Missing required key "createdAt" at $.record',
+    )
+    assert await create(
+        post(images=[{"image": {**blob, "ref": {"$link": unknown}}, "alt": ""}])
+    ) == (
+        400,
+        "BlobNotFound",
+        f"Could not find blob: {unknown}",
+    )
+    assert await create(post(images=[{"image": {**blob, "size": len(png) + 1}, "alt": ""}])) == (
+        400,
+        "InvalidSize",
+        f"Referenced Size does not match stored blob. Expected: {len(png)}, Got: {len(png) + 1}",
+    )
+    assert await create(
+        post(images=[{"image": {**blob, "mimeType": "image/jpeg"}, "alt": ""}])
+    ) == (
+        400,
+        "InvalidMimeType",
+        "Referenced Mimetype does not match stored blob. Expected: image/png, Got: image/jpeg",
+    )
+    # Through the client: a blob ref the PDS does not have is an APIError with its words.
+    with pytest.raises(APIError) as caught:
+        await bsky.post("ghost", media=[Blob(ref=unknown, mime_type="image/png", size=8)])
+    assert (caught.value.status, caught.value.code) == (400, "BlobNotFound")
+    assert caught.value.message == f"Could not find blob: {unknown}"
