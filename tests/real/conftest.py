@@ -36,9 +36,10 @@ from asyncmedia import BlueskyClient
 
 HERE = Path(__file__).resolve().parent
 INSTALL = HERE / "pds" / "install.sh"
-#: A cold install downloads ~650 MB of npm packages and compiles sqlite: minutes, once.
+#: A cold install downloads ~650 MB of npm packages and compiles sqlite: minutes, once (make
+#: test-real runs it before pytest, whose per-test timeout would not allow it).
 INSTALL_TIMEOUT = 1200.0
-#: From ``node server.mjs`` to its JSON line (seen: about 3 s on an idle machine).
+#: From ``node server.mjs`` to its JSON line (seen: 3 s idle, up to 30 s on a loaded machine).
 READY_TIMEOUT = 90.0
 STOP_TIMEOUT = 15.0
 
