@@ -166,7 +166,7 @@ class MediaClient(ServiceClient):
                 prepared,
                 media_category=media_category,
                 chunked=chunked,
-                chunk_size=chunk_size or self.config.chunk_size,
+                chunk_size=chunk_size or self.config.chunk_size,  # None: adaptive
                 owners=owners,
                 progress=progress,
                 resume=resume,
@@ -181,7 +181,7 @@ class MediaClient(ServiceClient):
         *,
         media_category: str | None,
         chunked: bool | None,
-        chunk_size: int,
+        chunk_size: int | None,
         owners: tuple[str, ...],
         progress: ProgressCallback | None,
         resume: bool = False,
@@ -208,7 +208,9 @@ class MediaClient(ServiceClient):
             media_type=kind,
             media_category=category,
             additional_owners=owners,
-            chunk_size=media_rules.effective_chunk_size(chunk_size, size),
+            chunk_size=(
+                None if chunk_size is None else media_rules.effective_chunk_size(chunk_size, size)
+            ),
             progress=ProgressReporter(progress, size),
         )
         log.debug(
@@ -225,6 +227,8 @@ class MediaClient(ServiceClient):
                 max_in_flight=self.config.max_in_flight,
                 processing_timeout=self.config.processing_timeout,
                 max_status_interval=self.config.max_status_interval,
+                memory_budget=self.config.memory_budget,
+                max_parallel=self.config.max_concurrent_requests,
             )
             target = None
             if resume:

@@ -3,12 +3,15 @@
 One small JSON file per upload, named by a key derived from the service URL, the account and
 the source's fingerprint (never a secret in clear), holding: ``media_id``, ``total_bytes``,
 ``chunk_size``, ``media_type``, ``media_category``, ``fingerprint``, the acknowledged segment
-indexes and ``expires_at`` (epoch seconds, from INIT's ``expires_after_secs``).  Writes are
-atomic (temporary file + ``os.replace``) and done in a worker thread.
+indexes, where each of them lies in the media (``segments``: index → ``[offset, length]``;
+parts may differ in size) and ``expires_at`` (epoch seconds, from INIT's
+``expires_after_secs``).  Writes are atomic (temporary file + ``os.replace``) and done in a
+worker thread.
 
 A journal is used only while its media id has not expired (with a minute of margin), and only
-when the fingerprint, size and chunk size match; otherwise the upload starts over.  Only
-seekable sources (paths, seekable files, bytes, spooled streams) can resume.
+when the fingerprint and size match (and, for journals written before segments were recorded,
+the chunk size); otherwise the upload starts over.  Only seekable sources (paths, seekable
+files, bytes, spooled streams) can resume.
 """
 
 from __future__ import annotations
@@ -41,7 +44,12 @@ def journal_key(*parts: str) -> str:
 
 @dataclass
 class UploadJournal:
-    """What is known about one chunked upload in progress."""
+    """What is known about one chunked upload in progress.
+
+    ``segments`` maps each acknowledged ``segment_index`` to its ``(offset, length)`` in the
+    media; ``acknowledged`` is the set of those indexes.  ``chunk_size`` is the nominal part
+    size, used to place the acknowledged segments of journals that have no ``segments``.
+    """
 
     media_id: str
     total_bytes: int
@@ -51,28 +59,58 @@ class UploadJournal:
     fingerprint: str
     expires_at: float
     acknowledged: set[int] = field(default_factory=set)
+    segments: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    def acknowledge(self, index: int, offset: int, length: int) -> None:
+        """Record that segment ``index`` (``length`` bytes at ``offset``) was acknowledged."""
+        self.acknowledged.add(index)
+        self.segments[index] = (offset, length)
+
+    def acknowledged_segments(self) -> dict[int, tuple[int, int]]:
+        """Every acknowledged index with its ``(offset, length)``; for journals written
+        without ranges, placed by ``chunk_size``."""
+        placed = dict(self.segments)
+        for index in self.acknowledged - placed.keys():
+            offset = index * self.chunk_size
+            placed[index] = (offset, max(0, min(self.chunk_size, self.total_bytes - offset)))
+        return placed
 
     def usable_for(
-        self, *, fingerprint: str, total_bytes: int, chunk_size: int, now: float | None = None
+        self,
+        *,
+        fingerprint: str,
+        total_bytes: int,
+        chunk_size: int | None = None,
+        now: float | None = None,
     ) -> bool:
-        """Whether this journal describes the same media and its id is still alive."""
+        """Whether this journal describes the same media and its id is still alive.
+
+        ``chunk_size`` matters only for a journal with acknowledged indexes but no recorded
+        ranges (written by an older version): those are placed by it.
+        """
         now = time.time() if now is None else now
+        legacy = bool(self.acknowledged - self.segments.keys())
         return (
             self.fingerprint == fingerprint
             and self.total_bytes == total_bytes
-            and self.chunk_size == chunk_size
+            and (not legacy or chunk_size is None or self.chunk_size == chunk_size)
             and self.expires_at - EXPIRY_MARGIN > now
         )
 
     def to_json(self) -> str:
+        """The journal as one line of JSON (what :class:`JournalStore` writes)."""
         data: dict[str, Any] = asdict(self)
         data["acknowledged"] = sorted(self.acknowledged)
+        data["segments"] = {str(i): list(r) for i, r in sorted(self.segments.items())}
         return json.dumps(data)
 
     @classmethod
     def from_json(cls, text: str) -> UploadJournal:
+        """Read what :meth:`to_json` wrote (journals without ``segments`` too)."""
         data = json.loads(text)
         data["acknowledged"] = set(data.get("acknowledged", ()))
+        segments = data.get("segments") or {}
+        data["segments"] = {int(i): (int(r[0]), int(r[1])) for i, r in segments.items()}
         return cls(**data)
 
 
@@ -94,7 +132,7 @@ class JournalStore:
                 return UploadJournal.from_json(self._path(key).read_text())
             except FileNotFoundError:
                 return None
-            except (ValueError, TypeError, KeyError, OSError):
+            except (ValueError, TypeError, KeyError, IndexError, OSError):
                 self._path(key).unlink(missing_ok=True)
                 return None
 

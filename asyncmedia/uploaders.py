@@ -4,31 +4,46 @@ Both work on any service whose protocol module satisfies
 :class:`~asyncmedia.protocols.media_rules.ChunkedUploadProtocol` (Twitter v1.1, X v2) and on any
 :class:`~asyncmedia.sources.MediaSource`.
 
-The chunked strategy reads the source once, front to back, one chunk at a time, and keeps at
-most ``max_in_flight`` chunks in memory: a chunk is read only when a slot is free and is dropped
-as soon as its APPEND is acknowledged.  APPENDs run concurrently inside a
-:class:`asyncio.TaskGroup` (``segment_index`` tells the service where each part goes); the first
-failure cancels the others, and FINALIZE is sent only after every APPEND succeeded.
+The chunked strategy reads the source once, front to back, one part at a time, and keeps at
+most a memory budget of parts in memory: a part is read only when there is room for it and is
+unmapped as soon as its APPEND is acknowledged.  APPENDs run concurrently inside a
+:class:`asyncio.TaskGroup` (``segment_index`` tells the service where each part goes, and
+parts may differ in size); the first failure cancels the others, and FINALIZE is sent only
+after every APPEND succeeded.  How many parts are on the wire and how big they are is the
+:class:`Tuner`'s choice: fixed when the user set ``max_in_flight`` or ``chunk_size``, adapted to
+the path otherwise (see :doc:`/performance`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
+import mmap
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from .config import DEFAULT_CHUNK_SIZE, DEFAULT_IN_FLIGHT, MAX_CHUNK_SIZE, MIB
 from .errors import APIError, AsyncMediaError, MediaSourceError, ProcessingTimeout, RateLimitError
 from .media import Media
-from .protocols.media_rules import ChunkedUploadProtocol, processing_delay
+from .protocols.media_rules import MAX_SEGMENTS, ChunkedUploadProtocol, processing_delay
 from .resume import ResumeTarget, UploadJournal
 from .sources import MediaSource
 from .transport import ProgressReporter, Transport
 
 log = logging.getLogger("asyncmedia")
 
-__all__ = ["ChunkedUploader", "SimpleUploader", "UploadJob", "first_error"]
+__all__ = ["ChunkedUploader", "Level", "SimpleUploader", "Tuner", "UploadJob", "first_error"]
+
+#: Smallest part the adaptive tuner plans (more, smaller parts cost CPU per byte).
+MIN_PART = 256 * 1024
+#: INIT answered faster than this (two round trips: connect and request): a local path, where
+#: the CPU and not the wire is the limit; start with few, large parts.
+LOCAL_ROUND_TRIP = 0.015
+#: A probe towards more parallelism is kept only if goodput rose by at least this factor.
+PROBE_GAIN = 1.15
 
 
 @dataclass
@@ -41,7 +56,8 @@ class UploadJob:
     media_type: str
     media_category: str | None
     additional_owners: tuple[str, ...]
-    chunk_size: int
+    #: Bytes per APPEND when set by the user; ``None``: chosen by the uploader.
+    chunk_size: int | None
     progress: ProgressReporter
 
 
@@ -81,36 +97,260 @@ class SimpleUploader:
         return self.protocol.read_media(response)
 
 
+@dataclass(frozen=True)
+class Level:
+    """One setting of the tuner: ``parallel`` parts of ``part_size`` bytes on the wire."""
+
+    parallel: int
+    part_size: int
+
+
+def ladder(budget: int, max_parallel: int) -> list[Level]:
+    """The settings the adaptive tuner chooses from: parallelism doubling from the fewest
+    parts that fill ``budget`` (at most 5 MiB each), part size shrinking to keep
+    ``parallel × part_size`` within ``budget``; never below :data:`MIN_PART` nor above
+    ``max_parallel`` parts."""
+    parallel = max(1, min(max_parallel, math.ceil(budget / MAX_CHUNK_SIZE)))
+    levels = [Level(parallel, min(MAX_CHUNK_SIZE, budget // parallel))]
+    while parallel * 2 <= max_parallel and budget // (parallel * 2) >= MIN_PART:
+        parallel *= 2
+        levels.append(Level(parallel, budget // parallel))
+    return levels
+
+
+class Tuner:
+    """Decides how many APPENDs are on the wire and how big the next part is.
+
+    Fixed (:meth:`fixed`): exactly what the user set.  Adaptive (:meth:`adaptive`): starts
+    from the INIT round trip — on a local path (under :data:`LOCAL_ROUND_TRIP`) at the fewest,
+    largest parts, which cost the least CPU per byte; on a longer one at the second-highest
+    parallelism of the :func:`ladder` — then measures goodput (bytes acknowledged per second)
+    over one window per setting, a window being as many acknowledgements as parts on the
+    wire, and probes one step towards more, smaller parts.  The probe is kept if goodput rose
+    by :data:`PROBE_GAIN` (and the next step is probed), else the tuner steps back and stays.
+    Loss-limited paths, where each TCP stream is held back, keep climbing; paths whose link is
+    already full, and CPU-bound loopback, do not.  ``budget`` bytes of parts are never
+    exceeded (one part alone may, when the 1000-segment limit forces larger parts).
+    """
+
+    def __init__(
+        self,
+        levels: list[Level],
+        *,
+        budget: int,
+        start: int = 0,
+        adaptive: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.levels = levels
+        self.budget = budget
+        self.level = start
+        self.settled = not adaptive or start == len(levels) - 1
+        self.rates: dict[int, float] = {}
+        self._clock = clock
+        self._probing_from: int | None = None
+        self._window_start: float | None = None
+        self._window_bytes = 0
+        self._window_acks = 0
+
+    @classmethod
+    def fixed(cls, parallel: int, part_size: int) -> Tuner:
+        """Exactly ``parallel`` parts of ``part_size`` bytes, never changed."""
+        return cls([Level(parallel, part_size)], budget=parallel * part_size, adaptive=False)
+
+    @classmethod
+    def adaptive(
+        cls,
+        budget: int,
+        *,
+        max_parallel: int,
+        round_trip: float | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> Tuner:
+        """Adapting within ``budget``, starting from what ``round_trip`` (INIT's, in seconds;
+        ``None`` when unknown, e.g. on resume) suggests."""
+        levels = ladder(budget, max_parallel)
+        local = round_trip is None or round_trip < LOCAL_ROUND_TRIP
+        start = 0 if local else max(0, len(levels) - 2)
+        return cls(levels, budget=budget, start=start, clock=clock)
+
+    @property
+    def parallel(self) -> int:
+        """Parts allowed on the wire now."""
+        return self.levels[self.level].parallel
+
+    def part_size(self, remaining: int, segments_left: int) -> int:
+        """Size of the next part: the current setting's, raised so that ``remaining`` bytes
+        fit in ``segments_left`` segments, and never more than ``remaining``."""
+        size = max(self.levels[self.level].part_size, math.ceil(remaining / max(1, segments_left)))
+        return min(size, remaining)
+
+    def acknowledged(self, nbytes: int, level: int) -> None:
+        """A part of ``nbytes`` sent while the tuner was at ``level`` was acknowledged."""
+        if self.settled:
+            return
+        now = self._clock()
+        if self._window_start is None:
+            # The window opens with the first acknowledgement of a part of this setting, so
+            # it measures this setting and not the one before.
+            if level == self.level:
+                self._window_start = now
+            return
+        self._window_bytes += nbytes
+        self._window_acks += 1
+        elapsed = now - self._window_start
+        if self._window_acks < self.parallel or elapsed <= 0:
+            return
+        self.rates[self.level] = self._window_bytes / elapsed
+        self._decide()
+
+    def _decide(self) -> None:
+        here = self.level
+        back = self._probing_from
+        if back is not None and self.rates[here] < PROBE_GAIN * self.rates[back]:
+            self.level, self.settled = back, True
+        elif here + 1 < len(self.levels):
+            self._probing_from, self.level = here, here + 1
+        else:
+            self.settled = True
+        self._window_start, self._window_bytes, self._window_acks = None, 0, 0
+        log.debug("adaptive: %s", self.describe())
+
+    def describe(self) -> str:
+        """The current setting and the goodput measured for each, for logs."""
+        level = self.levels[self.level]
+        rates = ", ".join(
+            f"{self.levels[i].parallel}x{self.levels[i].part_size // 1024}KiB "
+            f"{rate / 1e6:.1f} MB/s"
+            for i, rate in sorted(self.rates.items())
+        )
+        state = "settled at" if self.settled else "trying"
+        return f"{state} {level.parallel} x {level.part_size // 1024} KiB ({rates or 'no data'})"
+
+
+def resume_plan(
+    done: Mapping[int, tuple[int, int]], total: int
+) -> tuple[list[tuple[int, int, int]], int, int]:
+    """What is left of an upload whose segments ``done`` (index → ``(offset, length)``) were
+    acknowledged: the parts filling the gaps between them, as ``(index, offset, length)``
+    (each gap split evenly over the indexes between its neighbours, so no index is skipped),
+    then the next index and the offset of the tail.  Raises ``ValueError`` if the segments
+    cannot belong to one media of ``total`` bytes."""
+    parts: list[tuple[int, int, int]] = []
+    index = offset = 0
+    for i in sorted(done):
+        start, length = done[i]
+        gap, hole = i - index, start - offset
+        if i < 0 or length < 1 or hole < gap or (not gap and hole) or hole > gap * MAX_CHUNK_SIZE:
+            raise ValueError(f"segment {i} at {start}+{length} does not follow the others")
+        base, extra = divmod(hole, gap) if gap else (0, 0)
+        for j in range(gap):
+            size = base + (j < extra)
+            parts.append((index + j, offset, size))
+            offset += size
+        index, offset = i + 1, start + length
+    if offset > total:
+        raise ValueError(f"acknowledged segments end at {offset}, after the {total} bytes")
+    return parts, index, offset
+
+
+class _Part:
+    """One part's bytes, in an anonymous memory map: unmapped the moment it is released, so
+    freed parts never linger in the allocator (as 4 MiB ``bytes`` did under glibc)."""
+
+    __slots__ = ("index", "length", "level", "map", "offset")
+
+    def __init__(self, index: int, offset: int, length: int, level: int) -> None:
+        self.index, self.offset, self.length, self.level = index, offset, length, level
+        self.map = mmap.mmap(-1, length)
+
+    def release(self) -> None:
+        with contextlib.suppress(BufferError):  # a view still alive: the GC unmaps it later
+            self.map.close()
+
+
+class _Flight:
+    """Parts on the wire (count and bytes), with a way to wait for room."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.nbytes = 0
+        self._changed = asyncio.Event()
+
+    def add(self, nbytes: int) -> None:
+        self.count += 1
+        self.nbytes += nbytes
+
+    def remove(self, nbytes: int) -> None:
+        self.count -= 1
+        self.nbytes -= nbytes
+        self._changed.set()
+
+    def room_for(self, nbytes: int, budget: int) -> Callable[[], bool]:
+        """A condition: ``nbytes`` more fit in ``budget`` (always true with nothing on the wire)."""
+        return lambda: self.count == 0 or self.nbytes + nbytes <= budget
+
+    async def wait(self, ready: Callable[[], bool]) -> None:
+        while not ready():
+            self._changed.clear()
+            await self._changed.wait()
+
+
 class ChunkedUploader:
-    """INIT → APPEND × n (up to ``max_in_flight`` at once) → FINALIZE → STATUS polling."""
+    """INIT → APPEND × n (in parallel, sized by a :class:`Tuner`) → FINALIZE → STATUS polling.
+
+    ``max_in_flight=None`` with a job whose ``chunk_size`` is ``None`` adapts within
+    ``memory_budget`` (at most ``max_parallel`` parts at once); otherwise the parts are
+    ``job.chunk_size`` (default 4 MiB) bytes, ``max_in_flight`` (default 4) at once.
+    """
 
     def __init__(
         self,
         transport: Transport,
         protocol: ChunkedUploadProtocol,
         *,
-        max_in_flight: int,
+        max_in_flight: int | None,
         processing_timeout: float,
         max_status_interval: float,
+        memory_budget: int = 16 * MIB,
+        max_parallel: int = 32,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.transport = transport
         self.protocol = protocol
         self.max_in_flight = max_in_flight
         self.processing_timeout = processing_timeout
         self.max_status_interval = max_status_interval
+        self.memory_budget = memory_budget
+        self.max_parallel = max_parallel
+        self.clock = clock
+        #: The tuner of the last :meth:`append_all` (for logs, tests and benchmarks).
+        self.tuner: Tuner | None = None
+
+    def tuner_for(self, job: UploadJob, round_trip: float | None) -> Tuner:
+        """The :class:`Tuner` for ``job``: fixed if anything was set explicitly."""
+        if job.chunk_size is None and self.max_in_flight is None:
+            return Tuner.adaptive(
+                self.memory_budget,
+                max_parallel=self.max_parallel,
+                round_trip=round_trip,
+                clock=self.clock,
+            )
+        size = job.chunk_size or max(DEFAULT_CHUNK_SIZE, math.ceil(job.size / MAX_SEGMENTS))
+        return Tuner.fixed(self.max_in_flight or DEFAULT_IN_FLIGHT, size)
 
     async def upload(self, job: UploadJob, *, resume: ResumeTarget | None = None) -> Media:
         """Run the whole flow; with ``resume``, keep a journal and continue from it."""
         journal = await self._resumable_journal(job, resume)
         if journal is not None and journal.acknowledged:
             log.info(
-                "resuming media %s: %d of %d segments already acknowledged",
+                "resuming media %s: %d segments (%d bytes) already acknowledged",
                 journal.media_id,
                 len(journal.acknowledged),
-                -(-job.size // job.chunk_size),
+                sum(length for _, length in journal.acknowledged_segments().values()),
             )
             try:
-                return await self._finish(job, journal.media_id, journal, resume)
+                return await self._finish(job, journal.media_id, journal, resume, None)
             except APIError as exc:
                 if exc.status >= 500 or isinstance(exc, RateLimitError):
                     raise
@@ -118,20 +358,22 @@ class ChunkedUploader:
                 log.warning("cannot resume media %s (%s); starting over", journal.media_id, exc)
                 await job.source.seek(0)
                 await job.progress.advance(-job.progress.sent)
+        began = self.clock()
         media_id, expires = await self.init(job)
+        round_trip = self.clock() - began
         journal = None
         if resume is not None:
             journal = UploadJournal(
                 media_id=media_id,
                 total_bytes=job.size,
-                chunk_size=job.chunk_size,
+                chunk_size=job.chunk_size or DEFAULT_CHUNK_SIZE,
                 media_type=job.media_type,
                 media_category=job.media_category,
                 fingerprint=resume.fingerprint,
                 expires_at=time.time() + (expires or 3600),
             )
             await resume.store.save(resume.key, journal)
-        return await self._finish(job, media_id, journal, resume)
+        return await self._finish(job, media_id, journal, resume, round_trip)
 
     async def _resumable_journal(
         self, job: UploadJob, resume: ResumeTarget | None
@@ -141,9 +383,18 @@ class ChunkedUploader:
         journal = await resume.store.load(resume.key)
         if journal is None:
             return None
-        if not journal.usable_for(
-            fingerprint=resume.fingerprint, total_bytes=job.size, chunk_size=job.chunk_size
-        ):
+        usable = journal.usable_for(
+            fingerprint=resume.fingerprint,
+            total_bytes=job.size,
+            chunk_size=job.chunk_size or DEFAULT_CHUNK_SIZE,
+        )
+        if usable:
+            try:
+                resume_plan(journal.acknowledged_segments(), job.size)
+            except ValueError as exc:
+                log.warning("ignoring resume journal of media %s: %s", journal.media_id, exc)
+                usable = False
+        if not usable:
             await resume.store.delete(resume.key)
             return None
         return journal
@@ -154,14 +405,17 @@ class ChunkedUploader:
         media_id: str,
         journal: UploadJournal | None,
         resume: ResumeTarget | None,
+        round_trip: float | None,
     ) -> Media:
-        async def acknowledged(index: int) -> None:
+        async def acknowledged(index: int, offset: int, length: int) -> None:
             if journal is not None and resume is not None:
-                journal.acknowledged.add(index)
+                journal.acknowledge(index, offset, length)
                 await resume.store.save(resume.key, journal)
 
-        skip = frozenset(journal.acknowledged) if journal is not None else frozenset()
-        await self.append_all(job, media_id, skip=skip, on_ack=acknowledged)
+        done = journal.acknowledged_segments() if journal is not None else {}
+        await self.append_all(
+            job, media_id, done=done, on_ack=acknowledged, round_trip=round_trip
+        )
         media = self.protocol.read_media(
             await self.transport.send(self.protocol.finalize(media_id))
         )
@@ -185,62 +439,86 @@ class ChunkedUploader:
         job: UploadJob,
         media_id: str,
         *,
-        skip: frozenset[int] = frozenset(),
-        on_ack: Callable[[int], Awaitable[None]] | None = None,
+        done: Mapping[int, tuple[int, int]] | None = None,
+        on_ack: Callable[[int, int, int], Awaitable[None]] | None = None,
+        round_trip: float | None = None,
     ) -> None:
-        """Send every segment not in ``skip``, reading the source from the start.
+        """Send every segment not in ``done`` (index → ``(offset, length)``, acknowledged
+        before), reading the source front to back; ``on_ack(index, offset, length)`` after
+        each acknowledgement.
 
-        Skipped segments are stepped over (seek) and counted as sent for progress.
+        Bytes in ``done`` are counted as sent for progress.  ``round_trip`` (INIT's) seeds the
+        adaptive tuner.
         """
-        slots = asyncio.Semaphore(self.max_in_flight)
-        offset = 0
-        index = 0
+        done = done or {}
+        holes, index, offset = resume_plan(done, job.size)
+        tuner = self.tuner = self.tuner_for(job, round_trip)
+        await job.progress.advance(sum(length for _, length in done.values()))
+        flight = _Flight()
+        pending = iter(holes)
         try:
             async with asyncio.TaskGroup() as group:
-                while offset < job.size:
-                    if index in skip:
-                        step = min(job.chunk_size, job.size - offset)
-                        offset += step
-                        index += 1
-                        await job.source.seek(offset)
-                        await job.progress.advance(step)
-                        continue
-                    await slots.acquire()
-                    want = min(job.chunk_size, job.size - offset)
-                    try:
-                        chunk = await job.source.read(want)
-                    except BaseException:
-                        slots.release()
-                        raise
-                    if len(chunk) != want:
-                        slots.release()
-                        raise MediaSourceError(
-                            f"{job.source.describe()} ended after {offset + len(chunk)} of "
-                            f"{job.size} bytes; it changed while being uploaded"
-                        )
-                    group.create_task(self._append(job, media_id, index, chunk, slots, on_ack))
-                    offset += want
-                    index += 1
+                while True:
+                    await flight.wait(lambda: flight.count < tuner.parallel)
+                    hole = next(pending, None)
+                    if hole is not None:
+                        at, start, length = hole
+                    elif offset < job.size:
+                        at, start = index, offset
+                        length = tuner.part_size(job.size - offset, MAX_SEGMENTS - index)
+                        index, offset = index + 1, offset + length
+                    else:
+                        break
+                    await flight.wait(flight.room_for(length, tuner.budget))
+                    part = await self._read_part(job, at, start, length, tuner.level)
+                    flight.add(part.length)
+                    group.create_task(self._append(job, media_id, part, tuner, flight, on_ack))
         except BaseExceptionGroup as group_error:
             raise first_error(group_error) from None
+
+    @staticmethod
+    async def _read_part(job: UploadJob, index: int, offset: int, length: int, level: int) -> _Part:
+        if job.source.position != offset:
+            await job.source.seek(offset)
+        part = _Part(index, offset, length, level)
+        try:
+            with memoryview(part.map) as view:
+                got = await job.source.readinto(view)
+        except BaseException:
+            part.release()
+            raise
+        if got != length:
+            part.release()
+            raise MediaSourceError(
+                f"{job.source.describe()} ended after {offset + got} of "
+                f"{job.size} bytes; it changed while being uploaded"
+            )
+        return part
 
     async def _append(
         self,
         job: UploadJob,
         media_id: str,
-        index: int,
-        chunk: bytes,
-        slots: asyncio.Semaphore,
-        on_ack: Callable[[int], Awaitable[None]] | None,
+        part: _Part,
+        tuner: Tuner,
+        flight: _Flight,
+        on_ack: Callable[[int, int, int], Awaitable[None]] | None,
     ) -> None:
         try:
-            request = self.protocol.append(media_id, index, job.filename)
-            response = await self.transport.send(request, chunk, progress=job.progress)
+            request = self.protocol.append(media_id, part.index, job.filename)
+            view = memoryview(part.map)
+            try:
+                response = await self.transport.send(request, view, progress=job.progress)
+            finally:
+                view.release()
             self.protocol.check(response)
+            tuner.acknowledged(part.length, part.level)
             if on_ack is not None:
-                await on_ack(index)
+                await on_ack(part.index, part.offset, part.length)
         finally:
-            slots.release()
+            part.release()
+            flight.remove(part.length)
+
 
     async def wait_for_processing(self, media: Media) -> Media:
         """Poll STATUS while ``processing_info`` says so, honouring ``check_after_secs``."""
