@@ -15,8 +15,11 @@ import asyncio
 import inspect
 import logging
 import random
+import socket
+import struct
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,12 +37,14 @@ from .sources import MediaSource
 Body = bytes | bytearray | memoryview | MediaSource
 
 __all__ = [
+    "ROUND_TRIP_OBSERVER",
     "Body",
     "ChunkPayload",
     "ProgressCallback",
     "ProgressReporter",
     "SourcePayload",
     "Transport",
+    "tcp_round_trip",
 ]
 
 log = logging.getLogger("asyncmedia")
@@ -136,6 +141,37 @@ class SourcePayload(payload.Payload):
                 await self._progress.advance(len(piece))
 
 
+#: Set (per task) by the chunked uploader around an APPEND: :class:`ChunkPayload` calls it with
+#: the connection's smoothed round-trip time in seconds, as the kernel measures it
+#: (``TCP_INFO``; Linux only), once the first slice of the part is written.  The request body
+#: is written by a task aiohttp creates, which inherits the value.
+ROUND_TRIP_OBSERVER: ContextVar[Callable[[float], None] | None] = ContextVar(
+    "asyncmedia_round_trip_observer", default=None
+)
+_TCPI_RTT = struct.Struct("=I")  # tcpi_rtt (µs) in struct tcp_info, at offset 68
+_TCPI_RTT_OFFSET = 68
+
+
+def tcp_round_trip(writer: AbstractStreamWriter) -> float | None:
+    """The smoothed round-trip time (seconds) of the TCP connection ``writer`` writes to, or
+    ``None`` where the platform does not say (no ``TCP_INFO``, not a TCP socket)."""
+    tcp_info = getattr(socket, "TCP_INFO", None)
+    transport = getattr(writer, "transport", None)
+    if tcp_info is None or transport is None:
+        return None
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return None
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, tcp_info, 104)
+    except (OSError, ValueError):
+        return None
+    if len(info) < _TCPI_RTT_OFFSET + _TCPI_RTT.size:
+        return None
+    (micros,) = _TCPI_RTT.unpack_from(info, _TCPI_RTT_OFFSET)
+    return float(micros) / 1e6 if micros else None
+
+
 class ChunkPayload(payload.Payload):
     """Bytes already in memory, written in bounded slices that feed a progress reporter.
 
@@ -175,10 +211,16 @@ class ChunkPayload(payload.Payload):
         end = (
             self._view.nbytes if content_length is None else min(content_length, self._view.nbytes)
         )
+        observer = ROUND_TRIP_OBSERVER.get()
         for start in range(0, end, WRITE_SLICE):
             piece = self._view[start : min(start + WRITE_SLICE, end)]
             await writer.write(piece)
             self.written += len(piece)
+            if observer is not None:
+                rtt = tcp_round_trip(writer)
+                if rtt is not None:
+                    observer(rtt)
+                observer = None
             if self._progress is not None:
                 await self._progress.advance(len(piece))
 

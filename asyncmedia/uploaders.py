@@ -31,7 +31,7 @@ from .media import Media
 from .protocols.media_rules import MAX_SEGMENTS, ChunkedUploadProtocol, processing_delay
 from .resume import ResumeTarget, UploadJournal
 from .sources import MediaSource
-from .transport import ProgressReporter, Transport
+from .transport import ROUND_TRIP_OBSERVER, ProgressReporter, Transport
 
 log = logging.getLogger("asyncmedia")
 
@@ -42,6 +42,8 @@ MIN_PART = 256 * 1024
 #: INIT answered faster than this (two round trips: connect and request): a local path, where
 #: the CPU and not the wire is the limit; start with few, large parts.
 LOCAL_ROUND_TRIP = 0.015
+#: A connection whose kernel-measured round trip (``TCP_INFO``) is below this is local.
+LOCAL_TCP_ROUND_TRIP = 0.005
 #: A probe towards more parallelism is kept only if goodput rose by at least this factor.
 PROBE_GAIN = 1.15
 
@@ -145,8 +147,13 @@ class Tuner:
         self.levels = levels
         self.budget = budget
         self.level = start
+        self.adapts = adaptive
         self.settled = not adaptive or start == len(levels) - 1
+        #: Smallest round trip the kernel reported for an APPEND's connection (seconds).
+        self.tcp_round_trip: float | None = None
         self.rates: dict[int, float] = {}
+        #: INIT's round trip (seconds) the adaptive tuner started from, if known.
+        self.round_trip: float | None = None
         self._clock = clock
         self._probing_from: int | None = None
         self._window_start: float | None = None
@@ -169,10 +176,34 @@ class Tuner:
     ) -> Tuner:
         """Adapting within ``budget``, starting from what ``round_trip`` (INIT's, in seconds;
         ``None`` when unknown, e.g. on resume) suggests."""
-        levels = ladder(budget, max_parallel)
+        tuner = cls(ladder(budget, max_parallel), budget=budget, clock=clock)
         local = round_trip is None or round_trip < LOCAL_ROUND_TRIP
-        start = 0 if local else max(0, len(levels) - 2)
-        return cls(levels, budget=budget, start=start, clock=clock)
+        tuner.level = tuner.start_level(local)
+        # On a local path the CPU is the limit: more, smaller parts only cost more of it.
+        tuner.settled = (local and round_trip is not None) or tuner.level == len(tuner.levels) - 1
+        tuner.round_trip = round_trip
+        return tuner
+
+    def start_level(self, local: bool) -> int:
+        """Where the climb starts: the fewest, largest parts on a local path, else the
+        second-highest parallelism."""
+        return 0 if local else max(0, len(self.levels) - 2)
+
+    def observe_round_trip(self, seconds: float) -> None:
+        """The kernel's round trip for an APPEND's connection.  The first one corrects a
+        start chosen from INIT's (which a loaded machine can make look remote), as long as
+        nothing has been measured yet."""
+        first = self.tcp_round_trip is None
+        self.tcp_round_trip = seconds if first else min(seconds, self.tcp_round_trip or seconds)
+        if not first or not self.adapts or self.rates or self._probing_from is not None:
+            return
+        local = seconds < LOCAL_TCP_ROUND_TRIP
+        start = self.start_level(local)
+        if start != self.level or local:
+            self.level = start
+            self.settled = local or start == len(self.levels) - 1
+            self._window_start, self._window_bytes, self._window_acks = None, 0, 0
+            log.debug("adaptive: kernel round trip %.1f ms: %s", seconds * 1000, self.describe())
 
     @property
     def parallel(self) -> int:
@@ -225,7 +256,13 @@ class Tuner:
             for i, rate in sorted(self.rates.items())
         )
         state = "settled at" if self.settled else "trying"
-        return f"{state} {level.parallel} x {level.part_size // 1024} KiB ({rates or 'no data'})"
+        init = "" if self.round_trip is None else f"; INIT {self.round_trip * 1000:.0f} ms"
+        if self.tcp_round_trip is not None:
+            init += f"; TCP RTT {self.tcp_round_trip * 1000:.1f} ms"
+        return (
+            f"{state} {level.parallel} x {level.part_size // 1024} KiB"
+            f" ({rates or 'no data'}{init})"
+        )
 
 
 def resume_plan(
@@ -254,19 +291,78 @@ def resume_plan(
     return parts, index, offset
 
 
+class _Arena:
+    """The memory parts are read into: one anonymous map of ``size`` bytes, handed out in
+    64 KiB blocks (first fit) and unmapped when the upload ends.
+
+    Pages are touched only as parts use them, so resident memory never exceeds the budget;
+    reusing them spares a page fault per 4 KiB and an munmap per part, and freed parts never
+    linger in the allocator (as 4 MiB ``bytes`` did under glibc's adaptive mmap threshold).
+    """
+
+    BLOCK = 64 * 1024
+
+    def __init__(self, size: int) -> None:
+        blocks = max(1, math.ceil(size / self.BLOCK))
+        self._map = mmap.mmap(-1, blocks * self.BLOCK)
+        self._used = bytearray(blocks)
+
+    def fits(self, nbytes: int) -> bool:
+        """Whether a part of ``nbytes`` could be placed now."""
+        need = math.ceil(nbytes / self.BLOCK)
+        return self._used.find(bytes(need)) >= 0
+
+    def take(self, nbytes: int) -> tuple[memoryview, int, int] | None:
+        """A view of ``nbytes`` free bytes, with its first block and block count; ``None`` if
+        no free run is long enough."""
+        need = math.ceil(nbytes / self.BLOCK)
+        first = self._used.find(bytes(need))
+        if first < 0:
+            return None
+        self._used[first : first + need] = b"\x01" * need
+        start = first * self.BLOCK
+        return memoryview(self._map)[start : start + nbytes], first, need
+
+    def give_back(self, first: int, count: int) -> None:
+        """Free ``count`` blocks from ``first`` (taken by :meth:`take`)."""
+        self._used[first : first + count] = bytes(count)
+
+    def close(self) -> None:
+        """Unmap (later, by the GC, if a view is still alive somewhere)."""
+        with contextlib.suppress(BufferError):
+            self._map.close()
+
+
 class _Part:
-    """One part's bytes, in an anonymous memory map: unmapped the moment it is released, so
-    freed parts never linger in the allocator (as 4 MiB ``bytes`` did under glibc)."""
+    """One part's place in the media and its bytes: in the arena, or in a map of its own when
+    it is larger than the arena (the 1000-segment limit can force that)."""
 
-    __slots__ = ("index", "length", "level", "map", "offset")
+    __slots__ = ("_arena", "_blocks", "_own", "index", "length", "level", "offset", "view")
 
-    def __init__(self, index: int, offset: int, length: int, level: int) -> None:
+    def __init__(self, index: int, offset: int, length: int, level: int, arena: _Arena) -> None:
         self.index, self.offset, self.length, self.level = index, offset, length, level
-        self.map = mmap.mmap(-1, length)
+        taken = arena.take(length)
+        self._arena: _Arena | None
+        self._own: mmap.mmap | None
+        if taken is None:
+            self._own = mmap.mmap(-1, length)
+            self._arena, self._blocks = None, (0, 0)
+            self.view = memoryview(self._own)
+        else:
+            self._own = None
+            self.view, first, count = taken
+            self._arena, self._blocks = arena, (first, count)
 
     def release(self) -> None:
-        with contextlib.suppress(BufferError):  # a view still alive: the GC unmaps it later
-            self.map.close()
+        """Give the memory back (idempotent)."""
+        self.view.release()
+        if self._arena is not None:
+            self._arena.give_back(*self._blocks)
+            self._arena = None
+        if self._own is not None:
+            with contextlib.suppress(BufferError):
+                self._own.close()
+            self._own = None
 
 
 class _Flight:
@@ -286,9 +382,10 @@ class _Flight:
         self.nbytes -= nbytes
         self._changed.set()
 
-    def room_for(self, nbytes: int, budget: int) -> Callable[[], bool]:
-        """A condition: ``nbytes`` more fit in ``budget`` (always true with nothing on the wire)."""
-        return lambda: self.count == 0 or self.nbytes + nbytes <= budget
+    def room_for(self, nbytes: int, budget: int, arena: _Arena) -> Callable[[], bool]:
+        """A condition: ``nbytes`` more fit in ``budget`` and in ``arena`` (always true with
+        nothing on the wire)."""
+        return lambda: self.count == 0 or (self.nbytes + nbytes <= budget and arena.fits(nbytes))
 
     async def wait(self, ready: Callable[[], bool]) -> None:
         while not ready():
@@ -455,6 +552,7 @@ class ChunkedUploader:
         tuner = self.tuner = self.tuner_for(job, round_trip)
         await job.progress.advance(sum(length for _, length in done.values()))
         flight = _Flight()
+        arena = _Arena(min(tuner.budget, job.size - sum(length for _, length in done.values())))
         pending = iter(holes)
         try:
             async with asyncio.TaskGroup() as group:
@@ -469,21 +567,24 @@ class ChunkedUploader:
                         index, offset = index + 1, offset + length
                     else:
                         break
-                    await flight.wait(flight.room_for(length, tuner.budget))
-                    part = await self._read_part(job, at, start, length, tuner.level)
+                    await flight.wait(flight.room_for(length, tuner.budget, arena))
+                    part = await self._read_part(job, at, start, length, tuner.level, arena)
                     flight.add(part.length)
                     group.create_task(self._append(job, media_id, part, tuner, flight, on_ack))
         except BaseExceptionGroup as group_error:
             raise first_error(group_error) from None
+        finally:
+            arena.close()
 
     @staticmethod
-    async def _read_part(job: UploadJob, index: int, offset: int, length: int, level: int) -> _Part:
+    async def _read_part(
+        job: UploadJob, index: int, offset: int, length: int, level: int, arena: _Arena
+    ) -> _Part:
         if job.source.position != offset:
             await job.source.seek(offset)
-        part = _Part(index, offset, length, level)
+        part = _Part(index, offset, length, level, arena)
         try:
-            with memoryview(part.map) as view:
-                got = await job.source.readinto(view)
+            got = await job.source.readinto(part.view)
         except BaseException:
             part.release()
             raise
@@ -506,11 +607,9 @@ class ChunkedUploader:
     ) -> None:
         try:
             request = self.protocol.append(media_id, part.index, job.filename)
-            view = memoryview(part.map)
-            try:
-                response = await self.transport.send(request, view, progress=job.progress)
-            finally:
-                view.release()
+            if tuner.adapts and tuner.tcp_round_trip is None:
+                ROUND_TRIP_OBSERVER.set(tuner.observe_round_trip)  # this task's context only
+            response = await self.transport.send(request, part.view, progress=job.progress)
             self.protocol.check(response)
             tuner.acknowledged(part.length, part.level)
             if on_ack is not None:

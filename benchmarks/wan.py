@@ -353,7 +353,7 @@ def run_path(path: WanPath, file: Path, args: argparse.Namespace, delayline: Pat
                 res = measure(client_prefix, kind, file, server, k, chunk, args.timeout)
                 runs.setdefault(label, []).append(res)
         load1 = loadavg()
-    raw_mbs = statistics.median(size_mb / r["seconds"] for r in runs["raw"])
+    raw_mbs = statistics.median(size_mb / r["seconds"] for r in runs.get("raw", runs[labels[0][0]]))
     print(
         f"\n## {path.name}: RTT {path.rtt_ms:g} ms, {path.mbit:g} Mbit/s"
         f"{f', {path.loss:.1%} loss each way' if path.loss else ''}; {size_mb:.0f} MB,"
@@ -366,7 +366,7 @@ def run_path(path: WanPath, file: Path, args: argparse.Namespace, delayline: Pat
         rss = statistics.median(r["rss_peak"] - r["rss_before"] for r in results)
         link = f"{mbs / path.link_mbs:7.0%}" if path.mbit else "      -"
         spread = "/".join(f"{size_mb / r['seconds']:.1f}" for r in results)
-        settled = results[-1].get("settled", "")
+        settled = " | ".join(r["settled"] for r in results if r.get("settled"))
         print(f"{label:<16} {mbs:7.1f} {mbs / raw_mbs:6.2f} {link:>8} {cpu:12.2f} {rss:9.1f}  [{spread}] {settled}")
     if path.mbit:
         print(f"TCP payload ceiling: {path.link_mbs * PAYLOAD_CEILING:.1f} MB/s")
