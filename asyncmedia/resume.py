@@ -2,9 +2,10 @@
 
 One small JSON file per upload, named by a key derived from the service URL, the account and
 the source's fingerprint (never a secret in clear), holding: ``media_id``, ``total_bytes``,
-``chunk_size``, ``media_type``, ``media_category``, ``fingerprint``, the acknowledged segment
-indexes, where each of them lies in the media (``segments``: index → ``[offset, length]``;
-parts may differ in size) and ``expires_at`` (epoch seconds, from INIT's
+``chunk_size``, ``media_type``, ``media_category``, ``fingerprint``, where every segment sent so
+far lies in the media (``segments``: index → ``[offset, length]``, recorded *before* the
+segment goes out, since parts may differ in size and the service may have received one whose
+answer was lost), the acknowledged indexes and ``expires_at`` (epoch seconds, from INIT's
 ``expires_after_secs``).  Writes are atomic (temporary file + ``os.replace``) and done in a
 worker thread.
 
@@ -46,9 +47,9 @@ def journal_key(*parts: str) -> str:
 class UploadJournal:
     """What is known about one chunked upload in progress.
 
-    ``segments`` maps each acknowledged ``segment_index`` to its ``(offset, length)`` in the
-    media; ``acknowledged`` is the set of those indexes.  ``chunk_size`` is the nominal part
-    size, used to place the acknowledged segments of journals that have no ``segments``.
+    ``segments`` maps each ``segment_index`` sent so far to its ``(offset, length)`` in the
+    media; ``acknowledged`` is the set of those the service confirmed.  ``chunk_size`` is the
+    nominal part size: journals without ``segments`` (older ones) were cut in parts of it.
     """
 
     media_id: str
@@ -61,19 +62,20 @@ class UploadJournal:
     acknowledged: set[int] = field(default_factory=set)
     segments: dict[int, tuple[int, int]] = field(default_factory=dict)
 
-    def acknowledge(self, index: int, offset: int, length: int) -> None:
-        """Record that segment ``index`` (``length`` bytes at ``offset``) was acknowledged."""
-        self.acknowledged.add(index)
+    def sending(self, index: int, offset: int, length: int) -> None:
+        """Record that segment ``index`` (``length`` bytes at ``offset``) is about to be sent."""
         self.segments[index] = (offset, length)
 
-    def acknowledged_segments(self) -> dict[int, tuple[int, int]]:
-        """Every acknowledged index with its ``(offset, length)``; for journals written
-        without ranges, placed by ``chunk_size``."""
-        placed = dict(self.segments)
-        for index in self.acknowledged - placed.keys():
-            offset = index * self.chunk_size
-            placed[index] = (offset, max(0, min(self.chunk_size, self.total_bytes - offset)))
-        return placed
+    def layout(self) -> dict[int, tuple[int, int]]:
+        """Every segment known to have been sent, with its ``(offset, length)``; for journals
+        written without ranges, every segment of ``chunk_size`` the media has."""
+        if self.segments or not self.acknowledged:
+            return dict(self.segments)
+        size = self.chunk_size
+        return {
+            i: (i * size, min(size, self.total_bytes - i * size))
+            for i in range(-(-self.total_bytes // size))
+        }
 
     def usable_for(
         self,
@@ -86,10 +88,10 @@ class UploadJournal:
         """Whether this journal describes the same media and its id is still alive.
 
         ``chunk_size`` matters only for a journal with acknowledged indexes but no recorded
-        ranges (written by an older version): those are placed by it.
+        ranges (written by an older version, in parts of its ``chunk_size``).
         """
         now = time.time() if now is None else now
-        legacy = bool(self.acknowledged - self.segments.keys())
+        legacy = bool(self.acknowledged) and not self.segments
         return (
             self.fingerprint == fingerprint
             and self.total_bytes == total_bytes

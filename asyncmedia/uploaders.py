@@ -266,17 +266,22 @@ class Tuner:
 
 
 def resume_plan(
-    done: Mapping[int, tuple[int, int]], total: int
+    layout: Mapping[int, tuple[int, int]],
+    total: int,
+    acknowledged: frozenset[int] | set[int] | None = None,
 ) -> tuple[list[tuple[int, int, int]], int, int]:
-    """What is left of an upload whose segments ``done`` (index → ``(offset, length)``) were
-    acknowledged: the parts filling the gaps between them, as ``(index, offset, length)``
-    (each gap split evenly over the indexes between its neighbours, so no index is skipped),
-    then the next index and the offset of the tail.  Raises ``ValueError`` if the segments
-    cannot belong to one media of ``total`` bytes."""
+    """What is left of an upload whose segments ``layout`` (index → ``(offset, length)``) were
+    sent, of which ``acknowledged`` (default: all) were confirmed: the parts to send, as
+    ``(index, offset, length)`` in index order — unconfirmed ones again with exactly their
+    range (the service may hold them; the same index must carry the same bytes), gaps
+    between known segments split evenly over the indexes between them (no index is
+    skipped) — then the next index and the offset of the tail.  Raises ``ValueError`` if the
+    segments cannot belong to one media of ``total`` bytes."""
+    confirmed = layout.keys() if acknowledged is None else acknowledged
     parts: list[tuple[int, int, int]] = []
     index = offset = 0
-    for i in sorted(done):
-        start, length = done[i]
+    for i in sorted(layout):
+        start, length = layout[i]
         gap, hole = i - index, start - offset
         if i < 0 or length < 1 or hole < gap or (not gap and hole) or hole > gap * MAX_CHUNK_SIZE:
             raise ValueError(f"segment {i} at {start}+{length} does not follow the others")
@@ -285,9 +290,11 @@ def resume_plan(
             size = base + (j < extra)
             parts.append((index + j, offset, size))
             offset += size
+        if i not in confirmed:
+            parts.append((i, start, length))
         index, offset = i + 1, start + length
     if offset > total:
-        raise ValueError(f"acknowledged segments end at {offset}, after the {total} bytes")
+        raise ValueError(f"segments end at {offset}, after the {total} bytes of the media")
     return parts, index, offset
 
 
@@ -444,7 +451,7 @@ class ChunkedUploader:
                 "resuming media %s: %d segments (%d bytes) already acknowledged",
                 journal.media_id,
                 len(journal.acknowledged),
-                sum(length for _, length in journal.acknowledged_segments().values()),
+                sum(n for i, (_, n) in journal.layout().items() if i in journal.acknowledged),
             )
             try:
                 return await self._finish(job, journal.media_id, journal, resume, None)
@@ -487,7 +494,7 @@ class ChunkedUploader:
         )
         if usable:
             try:
-                resume_plan(journal.acknowledged_segments(), job.size)
+                resume_plan(journal.layout(), job.size, journal.acknowledged)
             except ValueError as exc:
                 log.warning("ignoring resume journal of media %s: %s", journal.media_id, exc)
                 usable = False
@@ -504,14 +511,24 @@ class ChunkedUploader:
         resume: ResumeTarget | None,
         round_trip: float | None,
     ) -> Media:
-        async def acknowledged(index: int, offset: int, length: int) -> None:
+        async def sending(index: int, offset: int, length: int) -> None:
             if journal is not None and resume is not None:
-                journal.acknowledge(index, offset, length)
+                journal.sending(index, offset, length)
                 await resume.store.save(resume.key, journal)
 
-        done = journal.acknowledged_segments() if journal is not None else {}
+        async def acknowledged(index: int, offset: int, length: int) -> None:
+            if journal is not None and resume is not None:
+                journal.acknowledged.add(index)
+                await resume.store.save(resume.key, journal)
+
         await self.append_all(
-            job, media_id, done=done, on_ack=acknowledged, round_trip=round_trip
+            job,
+            media_id,
+            layout=journal.layout() if journal is not None else None,
+            acknowledged=frozenset(journal.acknowledged) if journal is not None else frozenset(),
+            on_send=sending if journal is not None else None,
+            on_ack=acknowledged if journal is not None else None,
+            round_trip=round_trip,
         )
         media = self.protocol.read_media(
             await self.transport.send(self.protocol.finalize(media_id))
@@ -536,23 +553,26 @@ class ChunkedUploader:
         job: UploadJob,
         media_id: str,
         *,
-        done: Mapping[int, tuple[int, int]] | None = None,
+        layout: Mapping[int, tuple[int, int]] | None = None,
+        acknowledged: frozenset[int] = frozenset(),
+        on_send: Callable[[int, int, int], Awaitable[None]] | None = None,
         on_ack: Callable[[int, int, int], Awaitable[None]] | None = None,
         round_trip: float | None = None,
     ) -> None:
-        """Send every segment not in ``done`` (index → ``(offset, length)``, acknowledged
-        before), reading the source front to back; ``on_ack(index, offset, length)`` after
-        each acknowledgement.
+        """Send every segment not yet ``acknowledged``, reading the source front to back.
 
-        Bytes in ``done`` are counted as sent for progress.  ``round_trip`` (INIT's) seeds the
-        adaptive tuner.
+        ``layout`` (index → ``(offset, length)``) is where segments sent before lie (see
+        :func:`resume_plan`).  ``on_send(index, offset, length)`` is awaited before a
+        segment goes out, ``on_ack(...)`` after its acknowledgement.  Acknowledged bytes are
+        counted as sent for progress.  ``round_trip`` (INIT's) seeds the adaptive tuner.
         """
-        done = done or {}
-        holes, index, offset = resume_plan(done, job.size)
+        layout = layout or {}
+        holes, index, offset = resume_plan(layout, job.size, acknowledged)
         tuner = self.tuner = self.tuner_for(job, round_trip)
-        await job.progress.advance(sum(length for _, length in done.values()))
+        done = sum(length for i, (_, length) in layout.items() if i in acknowledged)
+        await job.progress.advance(done)
         flight = _Flight()
-        arena = _Arena(min(tuner.budget, job.size - sum(length for _, length in done.values())))
+        arena = _Arena(min(tuner.budget, max(1, job.size - done)))
         pending = iter(holes)
         try:
             async with asyncio.TaskGroup() as group:
@@ -569,6 +589,12 @@ class ChunkedUploader:
                         break
                     await flight.wait(flight.room_for(length, tuner.budget, arena))
                     part = await self._read_part(job, at, start, length, tuner.level, arena)
+                    if on_send is not None:
+                        try:
+                            await on_send(at, start, length)
+                        except BaseException:
+                            part.release()
+                            raise
                     flight.add(part.length)
                     group.create_task(self._append(job, media_id, part, tuner, flight, on_ack))
         except BaseExceptionGroup as group_error:

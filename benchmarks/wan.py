@@ -32,7 +32,7 @@ Columns: MB/s (10^6 bytes), ratio to ``raw`` of the same run, fraction of the li
 RSS growth of the client during the upload (MiB).
 """
 
-# ruff: noqa: ASYNC230, ASYNC240, E501, S603, S607 - a root-only benchmark driving ip/tc/iptables
+# ruff: noqa: ASYNC230, ASYNC240, E501 - a root-only benchmark driving ip/tc/iptables
 
 from __future__ import annotations
 
