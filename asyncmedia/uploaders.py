@@ -123,15 +123,18 @@ def ladder(budget: int, max_parallel: int) -> list[Level]:
 class Tuner:
     """Decides how many APPENDs are on the wire and how big the next part is.
 
-    Fixed (:meth:`fixed`): exactly what the user set.  Adaptive (:meth:`adaptive`): starts
-    from the INIT round trip — on a local path (under :data:`LOCAL_ROUND_TRIP`) at the fewest,
-    largest parts, which cost the least CPU per byte; on a longer one at the second-highest
-    parallelism of the :func:`ladder` — then measures goodput (bytes acknowledged per second)
-    over one window per setting, a window being as many acknowledgements as parts on the
-    wire, and probes one step towards more, smaller parts.  The probe is kept if goodput rose
-    by :data:`PROBE_GAIN` (and the next step is probed), else the tuner steps back and stays.
-    Loss-limited paths, where each TCP stream is held back, keep climbing; paths whose link is
-    already full, and CPU-bound loopback, do not.  ``budget`` bytes of parts are never
+    Fixed (:meth:`fixed`): exactly what the user set.  Adaptive (:meth:`adaptive`): starts at
+    the fewest, largest parts of the :func:`ladder` (4 × 4 MiB with 16 MiB), which cost the
+    least CPU per byte.  On a local path — INIT answered within :data:`LOCAL_ROUND_TRIP`, or
+    the kernel's round trip for the first APPEND's connection under
+    :data:`LOCAL_TCP_ROUND_TRIP`, which overrides it — it stays there: the CPU is the limit
+    and more parts only cost more of it.  On a longer path it measures goodput (bytes
+    acknowledged per second) over one window per setting, a window being as many
+    acknowledgements as parts on the wire, opened by the first acknowledgement of a part of
+    that setting, and probes one step towards more, smaller parts (same budget).  The probe
+    is kept if goodput rose by :data:`PROBE_GAIN` (and the next step is probed), else the
+    tuner steps back and stays.  Loss-limited paths, where each TCP stream is held back, keep
+    climbing; paths whose link is already full do not.  ``budget`` bytes of parts are never
     exceeded (one part alone may, when the 1000-segment limit forces larger parts).
     """
 
@@ -177,31 +180,23 @@ class Tuner:
         """Adapting within ``budget``, starting from what ``round_trip`` (INIT's, in seconds;
         ``None`` when unknown, e.g. on resume) suggests."""
         tuner = cls(ladder(budget, max_parallel), budget=budget, clock=clock)
-        local = round_trip is None or round_trip < LOCAL_ROUND_TRIP
-        tuner.level = tuner.start_level(local)
         # On a local path the CPU is the limit: more, smaller parts only cost more of it.
-        tuner.settled = (local and round_trip is not None) or tuner.level == len(tuner.levels) - 1
+        local = round_trip is not None and round_trip < LOCAL_ROUND_TRIP
+        tuner.settled = local or len(tuner.levels) == 1
         tuner.round_trip = round_trip
         return tuner
 
-    def start_level(self, local: bool) -> int:
-        """Where the climb starts: the fewest, largest parts on a local path, else the
-        second-highest parallelism."""
-        return 0 if local else max(0, len(self.levels) - 2)
-
     def observe_round_trip(self, seconds: float) -> None:
-        """The kernel's round trip for an APPEND's connection.  The first one corrects a
-        start chosen from INIT's (which a loaded machine can make look remote), as long as
-        nothing has been measured yet."""
+        """The kernel's round trip for an APPEND's connection.  The first one corrects the
+        path class guessed from INIT's round trip (which a loaded machine can make look
+        remote, or a warm proxy local), as long as nothing has been measured yet."""
         first = self.tcp_round_trip is None
         self.tcp_round_trip = seconds if first else min(seconds, self.tcp_round_trip or seconds)
         if not first or not self.adapts or self.rates or self._probing_from is not None:
             return
         local = seconds < LOCAL_TCP_ROUND_TRIP
-        start = self.start_level(local)
-        if start != self.level or local:
-            self.level = start
-            self.settled = local or start == len(self.levels) - 1
+        if self.settled != local:
+            self.level, self.settled = 0, local or len(self.levels) == 1
             self._window_start, self._window_bytes, self._window_acks = None, 0, 0
             log.debug("adaptive: kernel round trip %.1f ms: %s", seconds * 1000, self.describe())
 

@@ -49,15 +49,15 @@ async def test_parts_of_differing_sizes_arrive_byte_exact(
     data = mp4(12 * MIB + 4321)
     path = tmp_path / "clip.mp4"
     path.write_bytes(data)
-    # 4 MiB budget, remote: 8 x 512 KiB, then a probe at 16 x 256 KiB.
+    # 4 MiB budget, remote: 1 x 4 MiB, then probes at 2 x 2 MiB, 4 x 1 MiB...
     async with client(sandbox, api_version, memory_budget=4 * MIB) as c:
         media = await c.upload_media(path)
     assert sandbox.twitter_v2 is not None
     uploads = sandbox.twitter_v2.uploads if api_version == 2 else sandbox.uploads
     record = uploads[media.media_id_string if api_version == 2 else media.media_id]
     assert record.sha256 == hashlib.sha256(data).hexdigest()
-    # 12 MiB in 512 KiB parts would be 25 segments; more means smaller ones were mixed in.
-    assert len(record.segments) > 25
+    # 12 MiB in 4 MiB parts would be 4 segments; more means smaller ones were mixed in.
+    assert len(record.segments) > 4
     assert all(n == 1 for n in record.segments.values())
 
 
@@ -77,7 +77,7 @@ async def test_adaptive_upload_resumes_with_another_part_size(
     path = tmp_path / "clip.mp4"
     path.write_bytes(data)
     journals = tmp_path / "journals"
-    stall = Fault(command="APPEND", nth=12, delay=30)  # that APPEND never comes back
+    stall = Fault(command="APPEND", nth=6, delay=30)  # that APPEND never comes back
     sandbox.inject(stall)
     first = client(sandbox, 1, memory_budget=2 * MIB, resume_dir=str(journals))
     task = asyncio.create_task(first.upload_media(path, resume=True))
@@ -96,8 +96,8 @@ async def test_adaptive_upload_resumes_with_another_part_size(
     journal = json.loads(journal_file.read_text())
     ranges = {int(i): tuple(r) for i, r in journal["segments"].items()}
     # Every segment sent is recorded before it goes out, acknowledged or not.
-    assert len(journal["acknowledged"]) >= 8 and set(journal["acknowledged"]) < set(ranges)
-    assert {length for _, length in ranges.values()} <= {256 * 1024, 512 * 1024, 128 * 1024}
+    assert len(journal["acknowledged"]) >= 4 and set(journal["acknowledged"]) < set(ranges)
+    assert len({length for _, length in ranges.values()}) >= 2, "parts of differing sizes"
 
     # The second client sends what is missing in 1 MiB parts (a size the first never used).
     async with client(sandbox, 1, chunk_size=MIB, resume_dir=str(journals)) as second:
