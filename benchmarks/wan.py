@@ -157,9 +157,10 @@ class Topology:
             )
         # (xt_NFQUEUE: this kernel has no nft_queue.)
         sh(*self.exec("r", "iptables", "-A", "FORWARD", "-j", "NFQUEUE", "--queue-num", "0"))
+        # Raised priority: on a loaded machine a late delay line would add jitter of its own.
         line = subprocess.Popen(
-            self.exec("r", str(self.delayline), "0", str(int(p.rtt_ms * 500)),
-                      str(int(p.loss * 1e6)), "14"),
+            self.exec("r", "nice", "-n", "-10", str(self.delayline), "0",
+                      str(int(p.rtt_ms * 500)), str(int(p.loss * 1e6)), "14"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
