@@ -107,3 +107,24 @@ async def test_adaptive_upload_resumes_with_another_part_size(
     assert record.sha256 == hashlib.sha256(data).hexdigest()
     assert len([r for r in sandbox.requests if r.command == "INIT"]) == 1
     assert not list(journals.glob("*.json")), "journal removed after success"
+
+
+async def test_kernel_round_trip_of_a_loopback_connection_is_read() -> None:
+    from asyncmedia.transport import tcp_round_trip
+
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(await reader.readexactly(5))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(echo, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"hello")
+        assert await reader.readexactly(5) == b"hello"
+        rtt = tcp_round_trip(writer)  # asyncio's StreamWriter has .transport, like aiohttp's
+        writer.close()
+        await writer.wait_closed()
+    assert rtt is not None and 0 < rtt < 0.05
+    assert tcp_round_trip(object()) is None  # type: ignore[arg-type]
