@@ -6,7 +6,10 @@ scoped and requiring pytest-asyncio:
 ``asyncmedia_sandbox``
     a started :class:`asyncmedia.sandbox.Sandbox` on 127.0.0.1 (closed after the test);
 ``asyncmedia_client``
-    a :class:`asyncmedia.MediaClient` connected to it (closed after the test).
+    a :class:`asyncmedia.MediaClient` connected to it (closed after the test);
+``asyncmedia_bluesky``
+    a :class:`asyncmedia.BlueskyClient` logged in to its Bluesky PDS (closed after the test);
+    what it posted is in ``asyncmedia_sandbox.posts``.
 
 .. code-block:: python
 
@@ -26,13 +29,14 @@ import pytest
 
 from .client import MediaClient
 from .sandbox import Sandbox
+from .services.bluesky import BlueskyClient
 
 try:
     import pytest_asyncio
 except ImportError:  # pragma: no cover - exercised only without pytest-asyncio
     pytest_asyncio = None  # type: ignore[assignment]
 
-__all__ = ["asyncmedia_client", "asyncmedia_sandbox"]
+__all__ = ["asyncmedia_bluesky", "asyncmedia_client", "asyncmedia_sandbox"]
 
 
 def _async_fixture(func: Any) -> Any:
@@ -60,5 +64,17 @@ async def asyncmedia_client(asyncmedia_sandbox: Sandbox) -> AsyncIterator[MediaC
         **asyncmedia_sandbox.credentials,
         upload_url=asyncmedia_sandbox.url,
         api_url=asyncmedia_sandbox.url,
+    ) as client:
+        yield client
+
+
+@_async_fixture
+async def asyncmedia_bluesky(asyncmedia_sandbox: Sandbox) -> AsyncIterator[BlueskyClient]:
+    """A :class:`BlueskyClient` with the identifier and password ``asyncmedia_sandbox``'s
+    Bluesky PDS accepts; its posts land in ``asyncmedia_sandbox.posts``."""
+    async with BlueskyClient(
+        asyncmedia_sandbox.bluesky_url,
+        identifier=asyncmedia_sandbox.bluesky_identifier,
+        password=asyncmedia_sandbox.bluesky_password,
     ) as client:
         yield client

@@ -28,7 +28,12 @@ from dataclasses import dataclass
 from .config import DEFAULT_CHUNK_SIZE, DEFAULT_IN_FLIGHT, MAX_CHUNK_SIZE, MIB
 from .errors import APIError, AsyncMediaError, MediaSourceError, ProcessingTimeout, RateLimitError
 from .media import Media
-from .protocols.media_rules import MAX_SEGMENTS, ChunkedUploadProtocol, processing_delay
+from .protocols.media_rules import (
+    MAX_SEGMENTS,
+    ChunkedUploadProtocol,
+    after_processing,
+    processing_delay,
+)
 from .resume import ResumeTarget, UploadJournal
 from .sources import MediaSource
 from .transport import ROUND_TRIP_OBSERVER, ProgressReporter, Transport
@@ -641,9 +646,14 @@ class ChunkedUploader:
 
 
     async def wait_for_processing(self, media: Media) -> Media:
-        """Poll STATUS while ``processing_info`` says so, honouring ``check_after_secs``."""
+        """Poll STATUS while ``processing_info`` says so, honouring ``check_after_secs``.
+
+        The result keeps FINALIZE's ``media_key``, ``size`` and ``expires_after_secs``
+        (:func:`~asyncmedia.protocols.media_rules.after_processing`).
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.processing_timeout
+        finalized = media
         while True:
             delay = processing_delay(
                 media.processing_info,
@@ -661,4 +671,5 @@ class ChunkedUploader:
                 )
             await self.transport.sleep(delay)
             response = await self.transport.send(self.protocol.status(media.media_id_string))
-            media = self.protocol.read_media(response)
+            # STATUS answers leave out media_key and size: keep FINALIZE's.
+            media = after_processing(finalized, self.protocol.read_media(response))

@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
+from .forms import MediaPart, read_media_part
+from .media_inspection import image_dimensions, sniff_media_type
 from .server import BoundService, RequestContext, Throttle, service_context
-from .twitter_v1 import _MediaPart, _read_media_part, image_dimensions, sniff_media_type
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -124,7 +125,9 @@ class MastodonService(BoundService):
     """
 
     name = "mastodon"
+    title = "Mastodon"
     prefix = "/mastodon/"
+    url_keys = ("instance_url",)
 
     def __init__(self) -> None:
         #: Attachments by id (string).
@@ -139,6 +142,14 @@ class MastodonService(BoundService):
         )
         self.throttle = Throttle()
         self._last_id = 109348752103465132
+
+    def credentials(self) -> dict[str, str]:
+        """The access token the instance accepts (:attr:`Sandbox.mastodon_token`)."""
+        return {"access_token": self.sandbox.mastodon_token}
+
+    def records(self) -> dict[str, Any]:
+        """``media``: attachments by id."""
+        return {"media": self.media}
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the ``/mastodon/`` routes on ``app``."""
@@ -224,10 +235,10 @@ class MastodonService(BoundService):
 
     async def _read(
         self, request: web.Request
-    ) -> tuple[dict[str, str], dict[str, tuple[_MediaPart, str, str | None]]]:
+    ) -> tuple[dict[str, str], dict[str, tuple[MediaPart, str, str | None]]]:
         """Text fields, and file parts as (part, declared content type, filename)."""
         fields: dict[str, str] = {}
-        files: dict[str, tuple[_MediaPart, str, str | None]] = {}
+        files: dict[str, tuple[MediaPart, str, str | None]] = {}
         if request.content_type.startswith("multipart/"):
             reader = await request.multipart()
             while (part := await reader.next()) is not None:
@@ -235,7 +246,7 @@ class MastodonService(BoundService):
                     raise _Refusal(422, "Validation failed: malformed multipart body")
                 if part.filename is not None:
                     declared = part.headers.get("Content-Type", "")
-                    files[part.name] = (await _read_media_part(part), declared, part.filename)
+                    files[part.name] = (await read_media_part(part), declared, part.filename)
                 else:
                     fields[part.name] = (await part.read()).decode("utf-8")
         elif request.content_type == "application/json":
@@ -247,7 +258,7 @@ class MastodonService(BoundService):
             fields = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
         return fields, files
 
-    def _check_file(self, media: _MediaPart, declared: str) -> str:
+    def _check_file(self, media: MediaPart, declared: str) -> str:
         """The accepted MIME type, or the 422 Mastodon answers."""
         sniffed = sniff_media_type(media.head)
         # Paperclip checks the declared type and the content: both must agree.
@@ -275,7 +286,7 @@ class MastodonService(BoundService):
             record.focus = _parse_focus(fields["focus"])
 
     def _apply_thumbnail(
-        self, record: MastodonRecord, files: dict[str, tuple[_MediaPart, str, str | None]]
+        self, record: MastodonRecord, files: dict[str, tuple[MediaPart, str, str | None]]
     ) -> None:
         if "thumbnail" not in files:
             return
