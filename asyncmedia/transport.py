@@ -45,6 +45,7 @@ __all__ = [
     "SourcePayload",
     "Transport",
     "tcp_round_trip",
+    "tcp_round_trips",
 ]
 
 log = logging.getLogger("asyncmedia")
@@ -142,19 +143,22 @@ class SourcePayload(payload.Payload):
 
 
 #: Set (per task) by the chunked uploader around an APPEND: :class:`ChunkPayload` calls it with
-#: the connection's smoothed round-trip time in seconds, as the kernel measures it
-#: (``TCP_INFO``; Linux only), once the first slice of the part is written.  The request body
-#: is written by a task aiohttp creates, which inherits the value.
-ROUND_TRIP_OBSERVER: ContextVar[Callable[[float], None] | None] = ContextVar(
+#: the connection's smoothed and minimum round-trip times in seconds, as the kernel measures
+#: them (``TCP_INFO``; Linux only; the minimum may be ``None``), once the first slice of the
+#: part is written and again after the last.  The request body is written by a task aiohttp
+#: creates, which inherits the value.
+ROUND_TRIP_OBSERVER: ContextVar[Callable[[float, float | None], None] | None] = ContextVar(
     "asyncmedia_round_trip_observer", default=None
 )
-_TCPI_RTT = struct.Struct("=I")  # tcpi_rtt (µs) in struct tcp_info, at offset 68
-_TCPI_RTT_OFFSET = 68
+_TCPI_U32 = struct.Struct("=I")
+_TCPI_RTT_OFFSET = 68  # tcpi_rtt (µs) in struct tcp_info
+_TCPI_MIN_RTT_OFFSET = 148  # tcpi_min_rtt (µs), Linux 4.6 and later
 
 
-def tcp_round_trip(writer: AbstractStreamWriter) -> float | None:
-    """The smoothed round-trip time (seconds) of the TCP connection ``writer`` writes to, or
-    ``None`` where the platform does not say (no ``TCP_INFO``, not a TCP socket)."""
+def tcp_round_trips(writer: AbstractStreamWriter) -> tuple[float, float | None] | None:
+    """The smoothed and the minimum round-trip time (seconds) of the TCP connection
+    ``writer`` writes to, or ``None`` where the platform does not say (no ``TCP_INFO``, not
+    a TCP socket); the minimum is ``None`` on kernels that do not report it."""
     tcp_info = getattr(socket, "TCP_INFO", None)
     transport = getattr(writer, "transport", None)
     if tcp_info is None or transport is None:
@@ -163,13 +167,26 @@ def tcp_round_trip(writer: AbstractStreamWriter) -> float | None:
     if sock is None:
         return None
     try:
-        info = sock.getsockopt(socket.IPPROTO_TCP, tcp_info, 104)
+        info = sock.getsockopt(socket.IPPROTO_TCP, tcp_info, 232)
     except (OSError, ValueError):
         return None
-    if len(info) < _TCPI_RTT_OFFSET + _TCPI_RTT.size:
+    if len(info) < _TCPI_RTT_OFFSET + 4:
         return None
-    (micros,) = _TCPI_RTT.unpack_from(info, _TCPI_RTT_OFFSET)
-    return float(micros) / 1e6 if micros else None
+    (srtt,) = _TCPI_U32.unpack_from(info, _TCPI_RTT_OFFSET)
+    if not srtt:
+        return None
+    low = None
+    if len(info) >= _TCPI_MIN_RTT_OFFSET + 4:
+        (micros,) = _TCPI_U32.unpack_from(info, _TCPI_MIN_RTT_OFFSET)
+        low = micros / 1e6 if micros and micros != 0xFFFFFFFF else None
+    return srtt / 1e6, low
+
+
+def tcp_round_trip(writer: AbstractStreamWriter) -> float | None:
+    """The smoothed round-trip time (seconds) of the TCP connection ``writer`` writes to, or
+    ``None`` where the platform does not say (see :func:`tcp_round_trips`)."""
+    both = tcp_round_trips(writer)
+    return None if both is None else both[0]
 
 
 class ChunkPayload(payload.Payload):
@@ -216,11 +233,10 @@ class ChunkPayload(payload.Payload):
             piece = self._view[start : min(start + WRITE_SLICE, end)]
             await writer.write(piece)
             self.written += len(piece)
-            if observer is not None:
-                rtt = tcp_round_trip(writer)
-                if rtt is not None:
-                    observer(rtt)
-                observer = None
+            if observer is not None and (start == 0 or start + WRITE_SLICE >= end):
+                rtts = tcp_round_trips(writer)
+                if rtts is not None:
+                    observer(*rtts)
             if self._progress is not None:
                 await self._progress.advance(len(piece))
 

@@ -49,6 +49,9 @@ MIN_PART = 256 * 1024
 LOCAL_ROUND_TRIP = 0.015
 #: A connection whose kernel-measured round trip (``TCP_INFO``) is below this is local.
 LOCAL_TCP_ROUND_TRIP = 0.005
+#: Smoothed round trip at least this many times the path's minimum: the bottleneck's queue is
+#: filling, so the link is full and more parallel parts cannot help; no probe.
+QUEUE_RATIO = 1.25
 #: A probe towards more parallelism is kept only if goodput rose by at least this factor.
 PROBE_GAIN = 1.15
 
@@ -136,11 +139,14 @@ class Tuner:
     and more parts only cost more of it.  On a longer path it measures goodput (bytes
     acknowledged per second) over one window per setting, a window being as many
     acknowledgements as parts on the wire, opened by the first acknowledgement of a part of
-    that setting, and probes one step towards more, smaller parts (same budget).  The probe
-    is kept if goodput rose by :data:`PROBE_GAIN` (and the next step is probed), else the
-    tuner steps back and stays.  Loss-limited paths, where each TCP stream is held back, keep
-    climbing; paths whose link is already full do not.  ``budget`` bytes of parts are never
-    exceeded (one part alone may, when the 1000-segment limit forces larger parts).
+    that setting, and probes one step towards more, smaller parts (same budget) — unless the
+    kernel's smoothed round trip over that window was :data:`QUEUE_RATIO` times the path's
+    minimum or more: the bottleneck's queue is filling, the link is full, and it stays.  The
+    probe is kept if goodput rose by :data:`PROBE_GAIN` (and the next step is considered the
+    same way), else the tuner steps back and stays.  Loss-limited paths, where each TCP
+    stream is held back, keep climbing; paths whose link is already full do not.  ``budget``
+    bytes of parts are never exceeded (one part alone may, when the 1000-segment limit forces
+    larger parts).
     """
 
     def __init__(
@@ -160,6 +166,9 @@ class Tuner:
         #: Smallest round trip the kernel reported for an APPEND's connection (seconds).
         self.tcp_round_trip: float | None = None
         self.rates: dict[int, float] = {}
+        self._floor: float | None = None
+        self._queueing: list[float] = []
+        self.last_queue_ratio: float | None = None
         #: INIT's round trip (seconds) the adaptive tuner started from, if known.
         self.round_trip: float | None = None
         self._clock = clock
@@ -191,12 +200,19 @@ class Tuner:
         tuner.round_trip = round_trip
         return tuner
 
-    def observe_round_trip(self, seconds: float) -> None:
-        """The kernel's round trip for an APPEND's connection.  The first one corrects the
-        path class guessed from INIT's round trip (which a loaded machine can make look
-        remote, or a warm proxy local), as long as nothing has been measured yet."""
+    def observe_round_trip(self, seconds: float, minimum: float | None = None) -> None:
+        """The kernel's smoothed (and minimum) round trip for an APPEND's connection.
+
+        The first sample corrects the path class guessed from INIT's round trip (which a
+        loaded machine can make look remote, or a warm proxy local), as long as nothing has
+        been measured yet.  Later ones tell whether the bottleneck's queue is filling: a
+        smoothed round trip well above the path's minimum means the link is already full.
+        """
         first = self.tcp_round_trip is None
         self.tcp_round_trip = seconds if first else min(seconds, self.tcp_round_trip or seconds)
+        floor = min(x for x in (seconds, minimum, self._floor) if x is not None)
+        self._floor = floor
+        self._queueing.append(seconds / floor if floor > 0 else 1.0)
         if not first or not self.adapts or self.rates or self._probing_from is not None:
             return
         local = seconds < LOCAL_TCP_ROUND_TRIP
@@ -204,6 +220,14 @@ class Tuner:
             self.level, self.settled = 0, local or len(self.levels) == 1
             self._window_start, self._window_bytes, self._window_acks = None, 0, 0
             log.debug("adaptive: kernel round trip %.1f ms: %s", seconds * 1000, self.describe())
+
+    @property
+    def queue_ratio(self) -> float | None:
+        """Median smoothed-to-minimum round-trip ratio over the current window's samples."""
+        if not self._queueing:
+            return None
+        ordered = sorted(self._queueing)
+        return ordered[len(ordered) // 2]
 
     @property
     def parallel(self) -> int:
@@ -226,6 +250,7 @@ class Tuner:
             # it measures this setting and not the one before.
             if level == self.level:
                 self._window_start = now
+                self._queueing.clear()
             return
         self._window_bytes += nbytes
         self._window_acks += 1
@@ -238,13 +263,16 @@ class Tuner:
     def _decide(self) -> None:
         here = self.level
         back = self._probing_from
+        self.last_queue_ratio = self.queue_ratio
+        full = self.last_queue_ratio is not None and self.last_queue_ratio >= QUEUE_RATIO
         if back is not None and self.rates[here] < PROBE_GAIN * self.rates[back]:
             self.level, self.settled = back, True
-        elif here + 1 < len(self.levels):
-            self._probing_from, self.level = here, here + 1
+        elif full or here + 1 == len(self.levels):
+            self.settled = True  # the link is full (its queue is filling), or no rung is left
         else:
-            self.settled = True
+            self._probing_from, self.level = here, here + 1
         self._window_start, self._window_bytes, self._window_acks = None, 0, 0
+        self._queueing.clear()
         log.debug("adaptive: %s", self.describe())
 
     def describe(self) -> str:
@@ -259,6 +287,8 @@ class Tuner:
         init = "" if self.round_trip is None else f"; INIT {self.round_trip * 1000:.0f} ms"
         if self.tcp_round_trip is not None:
             init += f"; TCP RTT {self.tcp_round_trip * 1000:.1f} ms"
+        if self.last_queue_ratio is not None:
+            init += f"; RTT/min {self.last_queue_ratio:.2f}"
         return (
             f"{state} {level.parallel} x {level.part_size // 1024} KiB"
             f" ({rates or 'no data'}{init})"
@@ -633,7 +663,7 @@ class ChunkedUploader:
     ) -> None:
         try:
             request = self.protocol.append(media_id, part.index, job.filename)
-            if tuner.adapts and tuner.tcp_round_trip is None:
+            if tuner.adapts and not tuner.settled:
                 ROUND_TRIP_OBSERVER.set(tuner.observe_round_trip)  # this task's context only
             response = await self.transport.send(request, part.view, progress=job.progress)
             self.protocol.check(response)

@@ -98,6 +98,28 @@ def test_remote_path_steps_back_when_the_probe_does_not_pay() -> None:
     assert tuner.parallel == 8
 
 
+def test_a_filling_queue_means_the_link_is_full_and_stops_the_climb() -> None:
+    clock = FakeClock()
+    tuner = Tuner.adaptive(16 * MIB, max_parallel=32, round_trip=0.1, clock=clock)
+    tuner.observe_round_trip(0.050, 0.050)  # first sample: remote, empty queue
+    feed(tuner, clock, rate=10e6, acks=1)  # opens the window
+    for _ in range(4):
+        tuner.observe_round_trip(0.080, 0.050)  # 1.6 x the minimum: the bottleneck queues
+    feed(tuner, clock, rate=10e6, acks=4)
+    assert (tuner.parallel, tuner.settled) == (4, True)
+    assert tuner.last_queue_ratio == pytest.approx(1.6)
+
+
+def test_an_empty_queue_lets_the_climb_go_on() -> None:
+    clock = FakeClock()
+    tuner = Tuner.adaptive(16 * MIB, max_parallel=32, round_trip=0.1, clock=clock)
+    feed(tuner, clock, rate=10e6, acks=1)
+    for _ in range(4):
+        tuner.observe_round_trip(0.021, 0.020)  # loss-limited streams: no queue
+    feed(tuner, clock, rate=10e6, acks=4)
+    assert (tuner.parallel, tuner.settled) == (8, False)
+
+
 def test_acks_of_the_previous_setting_do_not_open_a_window() -> None:
     clock = FakeClock()
     tuner = Tuner.adaptive(16 * MIB, max_parallel=32, round_trip=0.1, clock=clock)
