@@ -31,7 +31,7 @@ verification in :mod:`.oauth`; a threaded runner for synchronous callers in :mod
 """
 
 from .bluesky import BlobRecord, BlueskyService
-from .mastodon import MastodonRecord, MastodonService
+from .mastodon import MastodonRecord, MastodonService, MastodonStatus
 from .oauth import (
     AuthenticationFailed,
     MissingAuthorization,
@@ -66,6 +66,7 @@ __all__ = [
     "Fault",
     "MastodonRecord",
     "MastodonService",
+    "MastodonStatus",
     "MissingAuthorization",
     "NonceRegistry",
     "OAuthVerificationError",

@@ -90,7 +90,7 @@ async def test_records_are_what_the_service_received() -> None:
         assert uploads[media.media_id].sniffed_type == "image/png"
         assert v1.records()["statuses"] == []
         assert sb.twitpic.records() == {"uploads": []}
-        assert sb.service(MastodonService).records() == {"media": {}}
+        assert sb.service(MastodonService).records() == {"media": {}, "statuses": {}}
 
 
 async def test_a_sandbox_without_a_service_still_answers_its_old_attributes() -> None:
