@@ -46,6 +46,12 @@ test: lint typecheck docs
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/throughput.py
 
+# Emulated WAN paths (network namespaces, tbf, an NFQUEUE delay line): needs root, a C
+# compiler and libnetfilter-queue-dev; never part of `make test`.  ~10 minutes.
+.PHONY: bench-wan
+bench-wan: $(VENV)/.installed-test
+	$(PY) benchmarks/wan.py --rounds 3 --rss-sizes 64,512
+
 # The tests against the real reference Bluesky PDS (tests/real, marker `real`, left out of
 # `make test`).  tests/real/pds/install.sh installs the pinned npm packages, Node 22 and a
 # better-sqlite3 compiled for it into a cache folder outside the repo once (minutes; the
