@@ -65,6 +65,7 @@ class BlueskyProtocol:
             self._xrpc("com.atproto.server.createSession"),
             json={"identifier": identifier, "password": password},
             signed=False,
+            secret_body=True,  # the password never follows a redirect to another origin
         )
 
     def upload_blob(self, media_type: str) -> HTTPRequest:
@@ -98,6 +99,8 @@ class BlueskyProtocol:
         token = body.get("accessJwt") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise malformed_answer(response, "createSession answered without an accessJwt")
+        if not all("!" <= ch <= "~" for ch in token):  # CR/LF would split the header
+            raise malformed_answer(response, "createSession answered an unusable accessJwt")
         return token
 
     def read_blob(self, response: HTTPResponse, *, size: int | None = None) -> Blob:
