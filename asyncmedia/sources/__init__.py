@@ -12,7 +12,8 @@ What this package must not do:
 * block the event loop on file I/O (real files are read in a worker thread);
 * close anything the caller owns: only paths it opened, responses it fetched and its spool
   files are closed by :meth:`MediaSource.aclose`;
-* send anything but a plain ``session.get(url)`` when downloading (no extra headers).
+* send anything but a plain ``session.get(url)`` when downloading (no extra headers, but
+  ``Accept-Encoding: identity`` from a session that does not decode content encodings).
 
 It does not decide the media type (see :mod:`asyncmedia.sniff`) nor enforce per-type limits.
 
@@ -27,7 +28,7 @@ Where each kind lives: :mod:`.base` (the :class:`MediaSource` contract), :mod:`.
 (bytes), :mod:`.files` (binary file objects, paths, spool files), :mod:`.async_files`
 (aiofiles), :mod:`.fileobjects` (closed / text-mode checks), :mod:`.network` (responses, URL
 downloads), :mod:`.streams` (``StreamReader``, requests, multipart fields, async iterables),
-:mod:`.dispatch` (:func:`open_source`).
+:mod:`.dispatch` (:func:`open_source`), :mod:`.checks` (size, cap, names).
 """
 
 from __future__ import annotations

@@ -51,21 +51,33 @@ class AsyncFileSource(MediaSource):
                 answer = seekable_method()
                 seekable = bool(await answer if inspect.isawaitable(answer) else answer)
         if seekable:
-            start = await file.tell()
-            end = await file.seek(0, io.SEEK_END)
-            await file.seek(start)
+            try:
+                start = await file.tell()
+                end = await file.seek(0, io.SEEK_END)
+                await file.seek(start)
+            except Exception as exc:
+                raise MediaSourceError(
+                    f"cannot measure {_describe_file(file)}: {type(exc).__name__}: {exc}"
+                ) from exc
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
+                raise MediaSourceError(
+                    f"{_describe_file(file)}: tell()/seek() returned {start!r}/{end!r}, not "
+                    "byte offsets; pass an aiofiles file opened with 'rb'"
+                )
             available = max(end - start, 0)
         if size is not None and available is not None and size > available:
             raise MediaSourceError(
                 f"size={size} but {_describe_file(file)} has only {available} bytes left"
             )
-        return cls(
+        source = cls(
             file,
             start=start,
             size=size if size is not None else available,
             seekable=seekable,
             filename=filename,
         )
+        source._exact_size = size is None  # measured: a file that grows meanwhile is an error
+        return source
 
     async def _read_raw(self, n: int) -> bytes:
         data = await self._file.read(n)

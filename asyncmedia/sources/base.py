@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import abc
 import hashlib
-import os
 from types import TracebackType
 from typing import Self
 
-from ..errors import MediaSourceError, MediaTooLarge
+from ..errors import AsyncMediaError, MediaSourceError
 from ..sniff import SNIFF_BYTES
+from .checks import _check_size, _declared_type, _safe_filename, _too_large
 
 DEFAULT_MAX_DOWNLOAD_SIZE = 512 * 1024 * 1024 + 1
 """Default cap on bytes taken from the network or any one-pass stream (512 MiB + 1)."""
@@ -22,44 +22,6 @@ DEFAULT_MAX_DOWNLOAD_SIZE = 512 * 1024 * 1024 + 1
 FINGERPRINT_BYTES = 64 * 1024
 SPOOL_CHUNK_SIZE = 1024 * 1024
 """Chunk size used when copying a stream of unknown size to the spool file."""
-
-_UNDECLARED_TYPES = frozenset({"application/octet-stream", "binary/octet-stream", "text/plain"})
-
-
-def _declared_type(value: str | None) -> str | None:
-    """Normalise a declared Content-Type; generic declarations say nothing, so ``None``."""
-    if not value:
-        return None
-    bare = value.split(";", 1)[0].strip().lower()
-    if not bare or bare in _UNDECLARED_TYPES:
-        return None
-    return bare
-
-
-def _safe_filename(name: object) -> str | None:
-    """Return the last path component of ``name`` if it is a usable file name, else ``None``."""
-    if isinstance(name, os.PathLike):
-        name = os.fspath(name)
-    if isinstance(name, bytes):
-        name = os.fsdecode(name)
-    if not isinstance(name, str):
-        return None
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = "".join(ch for ch in base if ch.isprintable()).strip()
-    if base in ("", ".", ".."):
-        return None
-    return base
-
-
-def _too_large(what: str, limit: int, size: int | None) -> MediaTooLarge:
-    seen = f" ({size} bytes)" if size is not None else ""
-    return MediaTooLarge(
-        f"{what} is larger than the download cap of {limit} bytes{seen}; "
-        "raise max_download_size= if this is intended",
-        size=size,
-        limit=limit,
-    )
-
 
 class MediaSource(abc.ABC):
     """Async, chunked access to the bytes of one piece of media.
@@ -96,9 +58,7 @@ class MediaSource(abc.ABC):
         seekable: bool,
         max_bytes: int | None = None,
     ) -> None:
-        if size is not None and size < 0:
-            raise MediaSourceError(f"size must be >= 0, got {size}")
-        self.size = size
+        self.size = _check_size(size)
         safe = _safe_filename(filename)
         self.filename = safe or "media"
         self._filename_known = safe is not None
@@ -110,6 +70,9 @@ class MediaSource(abc.ABC):
         self._raw_pos = 0  # position of the underlying object, relative to the start
         self._max_bytes = max_bytes
         self._closed = False
+        # Whether the media must end exactly at ``size`` (a measured file, an async iterable):
+        # then one more byte after the last is an error, not silently left out.
+        self._exact_size = False
 
     # -- what subclasses provide -------------------------------------------------------
 
@@ -140,7 +103,7 @@ class MediaSource(abc.ABC):
             n = min(n, self.size - self._raw_pos)
             if n <= 0:
                 return b""
-        chunk = await self._read_raw(n)
+        chunk = await self._guarded_read(n)
         if len(chunk) > n:  # a misbehaving object; never hand out more than asked
             raise MediaSourceError(f"{self.describe()} returned more bytes than requested")
         if not chunk:
@@ -153,6 +116,32 @@ class MediaSource(abc.ABC):
         self._raw_pos += len(chunk)
         if self._max_bytes is not None and self._raw_pos > self._max_bytes:
             raise _too_large(self.describe(), self._max_bytes, None)
+        exact_end = self._exact_size and self._raw_pos == self.size
+        if exact_end and await self._guarded_read(1):
+            raise MediaSourceError(
+                f"{self.describe()} has more than the {self.size} bytes it started with "
+                "(it grew during the upload, or yielded more than size=); refusing to "
+                "upload part of it"
+            )
+        return chunk
+
+    async def _guarded_read(self, n: int) -> bytes:
+        """``_read_raw`` with anything it raises, but our own errors, as MediaSourceError."""
+        try:
+            chunk = await self._read_raw(n)
+        except AsyncMediaError:
+            raise
+        except Exception as exc:  # OSError(EIO), "read of closed file", a bad iterator...
+            raise MediaSourceError(
+                f"reading {self.describe()} failed after {self._raw_pos} bytes: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        if not isinstance(chunk, bytes):
+            if not isinstance(chunk, bytearray | memoryview):
+                raise MediaSourceError(
+                    f"{self.describe()} returned {type(chunk).__name__}, not bytes"
+                )
+            chunk = bytes(chunk)
         return chunk
 
     async def read(self, n: int) -> bytes:
@@ -227,7 +216,14 @@ class MediaSource(abc.ABC):
                 f"cannot seek {self.describe()} to {offset}: it has {self.size} bytes"
             )
         if self.seekable:
-            await self._seek_raw(offset)
+            try:
+                await self._seek_raw(offset)
+            except AsyncMediaError:
+                raise
+            except Exception as exc:  # a file closed under us, OSError...
+                raise MediaSourceError(
+                    f"cannot seek {self.describe()} to {offset}: {type(exc).__name__}: {exc}"
+                ) from exc
             self._buffer.clear()
             self._pos = self._raw_pos = offset
             return
@@ -282,6 +278,8 @@ class MediaSource(abc.ABC):
             return
         self._closed = True
         self._buffer.clear()
+        # Every _close() that releases a resource does it without suspending (files are
+        # closed inline, responses released): a cancellation cannot drop it half-way.
         await self._close()
 
     async def __aenter__(self) -> Self:

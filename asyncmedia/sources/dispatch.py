@@ -12,6 +12,7 @@ from ..errors import MediaSourceError
 from ..sniff import SNIFF_BYTES, extension_for, sniff_media_type
 from .async_files import AsyncFileSource
 from .base import DEFAULT_MAX_DOWNLOAD_SIZE, MediaSource
+from .checks import _check_size
 from .fileobjects import _probe_file
 from .files import PathSource, SpooledSource, SyncFileSource
 from .memory import BytesSource
@@ -63,6 +64,7 @@ async def _dispatch(
                     f"size={size} but {source.describe()} has only {source.size} bytes"
                 )
             source.size = size
+            source._exact_size = False  # the first ``size`` bytes, whatever follows
         return source
     if isinstance(obj, aiohttp.ClientResponse):
         return ResponseSource(obj, size=size, filename=filename, max_bytes=cap)
@@ -112,8 +114,7 @@ async def open_source(
     ``block_private_networks`` refuses URLs (and redirect hops) whose host resolves to a
     loopback, private or link-local address (see :mod:`asyncmedia.netguard`).
     """
-    if size is not None and size < 0:
-        raise MediaSourceError(f"size must be >= 0, got {size}")
+    size = _check_size(size)
     if isinstance(obj, MediaSource):
         return obj
     source = await _dispatch(

@@ -11,7 +11,7 @@ from typing import Any
 from aiofiles.threadpool.text import AsyncTextIndirectIOWrapper, AsyncTextIOWrapper
 
 from ..errors import MediaSourceError
-from .base import _safe_filename
+from .checks import _safe_filename
 
 _TEXT_MODE_SYNC = "open it with 'rb' (e.g. open(path, 'rb'))"
 _TEXT_MODE_ASYNC = "open it with 'rb' (e.g. aiofiles.open(path, 'rb'))"

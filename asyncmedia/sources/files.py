@@ -1,21 +1,29 @@
 """Files read with blocking calls in a worker thread: binary file objects, paths, spool files.
 
-Real files are read with :func:`asyncio.to_thread`; ``io.BytesIO`` is read directly.  Only
-the files asyncmedia opened itself (paths, spool files) are closed by ``aclose``.
+Regular files (and block devices) are read with :func:`asyncio.to_thread`; ``io.BytesIO`` is
+read directly.  Anything else (a pipe, a socket, a file object of unknown kind) may block
+forever, so its reads run in a daemon thread of their own: a cancelled upload never leaves a
+thread that ``asyncio.run`` would wait for.  A path must name a regular file or a block device
+(a FIFO is refused before it is opened, and it is opened with ``O_NONBLOCK`` so that a path
+swapped for a FIFO meanwhile cannot block either).  Only the files asyncmedia opened itself
+(paths, spool files) are closed by ``aclose``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import stat
 import tempfile
+import threading
 from collections.abc import Callable
-from typing import IO, Self, TypeVar
+from typing import IO, Any, Self, TypeVar
 
 from ..errors import MediaSourceError
-from .base import SPOOL_CHUNK_SIZE, MediaSource, _too_large
+from .base import SPOOL_CHUNK_SIZE, MediaSource
+from .checks import _too_large
 from .fileobjects import _TEXT_MODE_SYNC, _check_sync_binary, _describe_file, _file_name
 
 _T = TypeVar("_T")
@@ -42,6 +50,46 @@ async def _open_in_thread(opener: Callable[[], _T], close: Callable[[_T], None])
 
 def _is_in_memory(file: object) -> bool:
     return isinstance(file, io.BytesIO)
+
+
+def _is_disk_file(file: object) -> bool:
+    """Whether ``file``'s descriptor is a regular file or block device (reads cannot hang)."""
+    try:
+        mode = os.fstat(file.fileno()).st_mode  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError, TypeError, io.UnsupportedOperation):
+        return False
+    return stat.S_ISREG(mode) or stat.S_ISBLK(mode)
+
+
+async def _in_daemon_thread(function: Callable[..., _T], *args: Any) -> _T:
+    """Run a call that may block forever (a pipe read) in a daemon thread of its own.
+
+    If we are cancelled, the thread is left to finish (or to die with the process): unlike
+    the default executor's, nothing waits for it at ``asyncio.run``'s end.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[_T] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def run() -> None:
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = function(*args)
+        except BaseException as exc:
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="asyncmedia-blocking-read", daemon=True).start()
+    return await future
 
 
 class SyncFileSource(MediaSource):
@@ -75,6 +123,7 @@ class SyncFileSource(MediaSource):
         self._start = start
         self._owned = owned
         self._inline = _is_in_memory(file)
+        self._disk = self._inline or _is_disk_file(file)
         self._label = label
 
     @classmethod
@@ -102,13 +151,30 @@ class SyncFileSource(MediaSource):
             start = file.tell()
             end = file.seek(0, io.SEEK_END)
             file.seek(start)
+            if not _is_offset(start) or not _is_offset(end):
+                raise MediaSourceError(
+                    f"{_describe_file(file)}: tell()/seek() returned {start!r}/{end!r}, not "
+                    "byte offsets; pass a real binary file"
+                )
             return True, start, max(end - start, 0)
 
-        seekable, start, available = measure() if inline else await asyncio.to_thread(measure)
+        try:
+            if inline:
+                seekable, start, available = measure()
+            elif _is_disk_file(file):
+                seekable, start, available = await asyncio.to_thread(measure)
+            else:
+                seekable, start, available = await _in_daemon_thread(measure)
+        except MediaSourceError:
+            raise
+        except Exception as exc:
+            raise MediaSourceError(
+                f"cannot measure {_describe_file(file)}: {type(exc).__name__}: {exc}"
+            ) from exc
         if size is not None and available is not None and size > available:
             name = _describe_file(file)
             raise MediaSourceError(f"size={size} but {name} has only {available} bytes left")
-        return cls(
+        source = cls(
             file,
             start=start,
             size=size if size is not None else available,
@@ -118,9 +184,19 @@ class SyncFileSource(MediaSource):
             content_type=content_type,
             label=label,
         )
+        source._exact_size = size is None  # measured: a file that grows meanwhile is an error
+        return source
+
+    async def _call(self, function: Callable[..., _T], *args: Any) -> _T:
+        """Run one blocking file call: inline, in the default pool, or in a daemon thread."""
+        if self._inline:
+            return function(*args)
+        if self._disk:
+            return await asyncio.to_thread(function, *args)
+        return await _in_daemon_thread(function, *args)
 
     async def _read_raw(self, n: int) -> bytes:
-        data = self._file.read(n) if self._inline else await asyncio.to_thread(self._file.read, n)
+        data = await self._call(self._file.read, n)
         if data is None:  # non-blocking raw file with nothing available
             raise MediaSourceError(f"{self.describe()} is non-blocking; pass a blocking file")
         if not isinstance(data, bytes | bytearray | memoryview):
@@ -130,17 +206,13 @@ class SyncFileSource(MediaSource):
         return bytes(data)
 
     async def _seek_raw(self, offset: int) -> None:
-        if self._inline:
-            self._file.seek(self._start + offset)
-        else:
-            await asyncio.to_thread(self._file.seek, self._start + offset)
+        await self._call(self._file.seek, self._start + offset)
 
     async def _close(self) -> None:
         if self._owned:
-            if self._inline:
-                self._file.close()
-            else:
-                await asyncio.to_thread(self._file.close)
+            # Inline: closing a file opened for reading is quick, and a close handed to a
+            # thread could be dropped if we were cancelled while it waits in the queue.
+            self._file.close()
 
     def describe(self) -> str:
         return self._label or _describe_file(self._file)
@@ -160,15 +232,21 @@ class PathSource(SyncFileSource):
             label=f"file {path!r}",
         )
         self.path = path
+        self._exact_size = True  # the size fstat gave: growing meanwhile is an error
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str], *, filename: str | None = None) -> Self:
         """Open ``path`` for reading (in a worker thread) and take its size from ``fstat``."""
         name = os.fspath(path)
 
+        if not isinstance(name, str):
+            raise MediaSourceError(f"a path must be str or os.PathLike[str], got {name!r}")
+
         def open_file() -> tuple[IO[bytes], int]:
             try:
-                file = open(name, "rb")  # noqa: SIM115 - the source owns and closes it
+                _check_kind(name, os.stat(name).st_mode)  # a FIFO is refused before open()
+                # O_NONBLOCK: should the path have become a FIFO since, open() cannot block.
+                fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
             except FileNotFoundError:
                 raise MediaSourceError(f"no such file: {name!r}") from None
             except IsADirectoryError:
@@ -177,19 +255,38 @@ class PathSource(SyncFileSource):
                 raise MediaSourceError(f"permission denied reading {name!r}") from None
             except OSError as exc:
                 raise MediaSourceError(f"cannot open {name!r}: {exc.strerror or exc}") from exc
+            except (ValueError, UnicodeError) as exc:  # a NUL byte, a lone surrogate
+                raise MediaSourceError(f"not a usable file path: {name!r} ({exc})") from None
             try:
-                info = os.fstat(file.fileno())
-                if stat.S_ISDIR(info.st_mode):
-                    raise MediaSourceError(f"{name!r} is a directory, not a file")
-                if not stat.S_ISREG(info.st_mode):
-                    raise MediaSourceError(f"{name!r} is not a regular file")
+                mode = os.fstat(fd).st_mode
+                _check_kind(name, mode)
+                os.set_blocking(fd, True)
+                size = os.lseek(fd, 0, os.SEEK_END)  # st_size is 0 for a block device
+                os.lseek(fd, 0, os.SEEK_SET)
+                file = os.fdopen(fd, "rb")
             except BaseException:
-                file.close()
+                os.close(fd)
                 raise
-            return file, info.st_size
+            return file, size
 
         file, size = await _open_in_thread(open_file, lambda opened: opened[0].close())
         return cls(file, path=name, size=size, filename=filename)
+
+
+def _is_offset(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _check_kind(name: str, mode: int) -> None:
+    """Refuse what is not a regular file or block device: reading it could block forever."""
+    if stat.S_ISDIR(mode):
+        raise MediaSourceError(f"{name!r} is a directory, not a file")
+    if not (stat.S_ISREG(mode) or stat.S_ISBLK(mode)):
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket or character device"
+        raise MediaSourceError(
+            f"{name!r} is {kind}, not a regular file: its end cannot be known and reading it "
+            "could block forever; pass its bytes, or an async iterable with size="
+        )
 
 
 class SpooledSource(SyncFileSource):

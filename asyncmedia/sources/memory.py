@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from ..errors import MediaSourceError
 from .base import MediaSource
 
@@ -20,8 +22,12 @@ class BytesSource(MediaSource):
         content_type: str | None = None,
         size: int | None = None,
     ) -> None:
-        view = memoryview(data)
-        if not view.c_contiguous:
+        try:
+            view = memoryview(data)
+            contiguous = view.c_contiguous
+        except (TypeError, ValueError) as exc:  # a released memoryview, not a buffer at all
+            raise MediaSourceError(f"cannot read media from {type(data).__name__}: {exc}") from exc
+        if not contiguous:
             raise MediaSourceError(
                 "memoryview is not C-contiguous; pass bytes(view) or a contiguous buffer"
             )
@@ -44,7 +50,8 @@ class BytesSource(MediaSource):
         pass  # _raw_pos is the only position there is
 
     async def _close(self) -> None:
-        self._view.release()
+        with contextlib.suppress(BufferError):  # still exported somewhere: the GC frees it
+            self._view.release()
 
     def describe(self) -> str:
         return f"bytes ({self.size} bytes)"

@@ -12,7 +12,8 @@ from aiohttp import hdrs
 
 from ..errors import MediaSourceError
 from ..netguard import check_public_url
-from .base import MediaSource, _too_large
+from .base import MediaSource
+from .checks import _too_large
 
 
 def _mask_url(url: yarl.URL) -> str:
@@ -48,6 +49,17 @@ class ResponseSource(MediaSource):
             reason = f" {response.reason}" if response.reason else ""
             raise MediaSourceError(f"HTTP {response.status}{reason} from URL {self._url}")
         length = response.content_length
+        encoding = response.headers.get(hdrs.CONTENT_ENCODING, "").strip().lower()
+        if encoding not in ("", "identity"):
+            # aiohttp decodes the body; Content-Length counts the *encoded* bytes, so it says
+            # nothing of the media's size: measure the decoded bytes (spooled, capped) instead.
+            if not _decodes(response):
+                raise MediaSourceError(
+                    f"URL {self._url} answered with Content-Encoding: {encoding} and the "
+                    "session does not decode it (auto_decompress=False); use a session that "
+                    "does, or pass the decoded bytes"
+                )
+            length = None
         if max_bytes is not None and length is not None and length > max_bytes:
             raise _too_large(f"URL {self._url}", max_bytes, length)
         super().__init__(
@@ -72,6 +84,12 @@ class ResponseSource(MediaSource):
 
     def describe(self) -> str:
         return f"URL {self._url}"
+
+
+def _decodes(response: aiohttp.ClientResponse) -> bool:
+    """Whether ``response``'s session undoes Content-Encoding (aiohttp's default)."""
+    session = getattr(response, "_session", None)
+    return bool(getattr(session, "auto_decompress", True))
 
 
 def _http_url(obj: object) -> yarl.URL | None:
@@ -113,14 +131,18 @@ async def _fetch(
             f"downloading URL {masked} needs an aiohttp.ClientSession: pass session="
         )
     try:
+        # A session that does not decode Content-Encoding asks for the bytes as they are.
+        headers = None if session.auto_decompress else {"Accept-Encoding": "identity"}
         if block_private_networks:
-            response = await _get_public(session, url)
+            response = await _get_public(session, url, headers)
         else:
-            response = await session.get(url)
+            response = await session.get(url, headers=headers)
     except aiohttp.ClientError as exc:
         raise MediaSourceError(f"cannot download URL {masked}: {exc}") from exc
     except TimeoutError as exc:
         raise MediaSourceError(f"timed out downloading URL {masked}") from exc
+    except ValueError as exc:  # a URL aiohttp cannot connect to (a port out of range...)
+        raise MediaSourceError(f"cannot download URL {masked}: {exc}") from exc
     try:
         return ResponseSource(
             response,
@@ -135,16 +157,21 @@ async def _fetch(
         raise
 
 
-async def _get_public(session: aiohttp.ClientSession, url: yarl.URL) -> aiohttp.ClientResponse:
+async def _get_public(
+    session: aiohttp.ClientSession, url: yarl.URL, headers: dict[str, str] | None = None
+) -> aiohttp.ClientResponse:
     """GET ``url`` following redirects by hand, checking every hop is a public address."""
     for _ in range(10):
         await check_public_url(url)
-        response = await session.get(url, allow_redirects=False)
+        response = await session.get(url, allow_redirects=False, headers=headers)
         location = response.headers.get("Location")
         if response.status not in (301, 302, 303, 307, 308) or not location:
             return response
         response.release()
-        url = url.join(yarl.URL(location))
+        try:
+            url = url.join(yarl.URL(location))
+        except ValueError as exc:
+            raise MediaSourceError(f"malformed redirect Location {location!r}: {exc}") from None
         if url.scheme not in ("http", "https"):
             raise MediaSourceError(f"refusing redirect to a {url.scheme}: URL")
     raise MediaSourceError(f"too many redirects downloading {_mask_url(url)}")

@@ -125,10 +125,14 @@ class AsyncIterableSource(MediaSource):
             seekable=False,
             max_bytes=max_bytes,
         )
-        self._iterator: AsyncIterator[bytes] = aiter(iterable)
+        try:
+            self._iterator: AsyncIterator[bytes] = aiter(iterable)
+        except TypeError as exc:
+            raise MediaSourceError(f"cannot iterate {type(iterable).__name__}: {exc}") from exc
         self._own_iterator = self._iterator is not iterable
         self._pending = memoryview(b"")
         self._received = 0
+        self._exact_size = True  # yielding more than size= is an error, never cut off
 
     async def _read_raw(self, n: int) -> bytes:
         while not self._pending:
