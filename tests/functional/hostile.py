@@ -235,7 +235,7 @@ def socket_inodes(ports: set[int]) -> set[str]:
 
 def client_fds(ports: set[int]) -> set[str]:
     """Descriptors that are files, pipes, or client sockets to ``ports`` (not server ones)."""
-    inodes = socket_inodes(ports)
+    inodes = socket_inodes(ports) if ports else set()
     found = set()
     for fd in os.listdir("/proc/self/fd"):
         try:
