@@ -170,7 +170,7 @@ async def build(case: dict[str, Any], tmp: str) -> Any:
         return io.BytesIO(data)
     if kind in ("path", "file"):
         path = os.path.join(tmp, "media.bin")
-        with open(path, "wb") as out:
+        with open(path, "wb") as out:  # noqa: ASYNC230 - a small test file
             out.write(data)
         return path
     if kind == "odd-file":
