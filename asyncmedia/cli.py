@@ -296,20 +296,13 @@ async def _upload_all(args: argparse.Namespace) -> int:
 
 
 def sandbox_description(sb: Any) -> dict[str, dict[str, Any]]:
-    """Every service's base URL and credentials on a running sandbox, as printed by the CLI."""
-    return {
-        "twitter": {"upload_url": sb.url, "api_url": sb.url, **sb.credentials},
-        "x2": {"upload_url": sb.x2_url, "bearer_token": sb.x_bearer_token, **sb.credentials},
-        "mastodon": {"instance_url": sb.mastodon_url, "access_token": sb.mastodon_token},
-        "bluesky": {
-            "service_url": sb.bluesky_url,
-            "identifier": sb.bluesky_identifier,
-            "password": sb.bluesky_password,
-        },
-        "twitpic": {"base_url": sb.twitpic_url, "api_key": sb.twitpic_api_key},
-        "twitrpix": {"base_url": sb.twitrpix_url, "api_key": sb.twitrpix_api_key},
-        "statusnet": {"base_url": sb.statusnet_url, **sb.statusnet_credentials},
-    }
+    """Every service's base URL and credentials on a running sandbox, as printed by the CLI.
+
+    Built from the sandbox's service registry (:meth:`asyncmedia.sandbox.Sandbox.describe`):
+    each running service contributes its own entry.
+    """
+    description: dict[str, dict[str, Any]] = sb.describe()
+    return description
 
 
 async def _sandbox(args: argparse.Namespace) -> int:

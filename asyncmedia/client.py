@@ -10,19 +10,22 @@ strategy.  Wire details live in :mod:`asyncmedia.protocols`, I/O in :mod:`asyncm
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import replace
-from typing import Any
+from collections.abc import Iterable, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
 import aiohttp
 from yarl import URL
 
 from .auth import BearerToken, OAuth1, Signer, mask
 from .config import MAX_CHUNK_SIZE, UploadConfig
-from .errors import MediaTooLarge, UnsupportedMediaType
+from .errors import MediaTooLarge, PostMayExist, TransportError, UnsupportedMediaType
 from .media import Media
+from .posting import Post, check_alt_texts
 from .protocols import media_rules
 from .protocols.http import malformed_answer
+from .protocols.tweet_text import MAX_WEIGHTED_LENGTH, weighted_length
 from .protocols.twitter_v1 import TwitterV1Protocol
 from .protocols.twitter_v2 import DEFAULT_V2_URL, SIMPLE_CATEGORIES, TwitterV2Protocol
 from .resume import JournalStore, ResumeTarget, journal_key
@@ -38,6 +41,21 @@ DEFAULT_UPLOAD_URL = "https://upload.twitter.com/1.1/"
 DEFAULT_API_URL = "https://api.twitter.com/1.1/"
 #: ``statuses/update_with_media`` took one image of at most 3 MB (tweepy: 3072 KB).
 UPDATE_WITH_MEDIA_LIMIT = 3_145_728
+#: The public page of a Tweet, from its id alone (no user name needed).
+TWEET_URL = "https://x.com/i/web/status/{id}"
+#: The keyword arguments :meth:`MediaClient.post` hands on to each upload.
+POST_UPLOAD_OPTIONS = frozenset(
+    {"media_category", "chunked", "chunk_size", "additional_owners", "progress", "resume"}
+)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """One upload of a post, decided before the first byte is sent."""
+
+    prepared: PreparedMedia
+    chunked: bool
+    category: str | None
 
 
 class MediaClient(ServiceClient):
@@ -74,6 +92,9 @@ class MediaClient(ServiceClient):
 
     Session, config and transport handling are :class:`~asyncmedia.service.ServiceClient`'s.
     """
+
+    #: The name :attr:`Post.service <asyncmedia.Post.service>` carries.
+    service: ClassVar[str] = "x"
 
     protocol: TwitterV1Protocol | TwitterV2Protocol
 
@@ -186,6 +207,19 @@ class MediaClient(ServiceClient):
         progress: ProgressCallback | None,
         resume: bool = False,
     ) -> Media:
+        plan = self._plan(prepared, media_category=media_category, chunked=chunked)
+        return await self._run(
+            plan,
+            chunk_size=chunk_size,
+            owners=owners,
+            progress=progress,
+            resume=resume,
+        )
+
+    def _plan(
+        self, prepared: PreparedMedia, *, media_category: str | None, chunked: bool | None
+    ) -> _Planned:
+        """Choose the uploader and category and check the size limit; nothing is sent."""
         kind, size = prepared.media_type, prepared.size
         use_chunked = media_rules.choose_chunked(kind, size, chunked)
         if (
@@ -201,6 +235,19 @@ class MediaClient(ServiceClient):
         if use_chunked and not category:
             category = media_rules.default_category(kind)
         media_rules.check_size(kind, category, size, chunked=use_chunked)
+        return _Planned(prepared, use_chunked, category)
+
+    async def _run(
+        self,
+        plan: _Planned,
+        *,
+        chunk_size: int,
+        owners: tuple[str, ...],
+        progress: ProgressCallback | None,
+        resume: bool = False,
+    ) -> Media:
+        prepared, use_chunked, category = plan.prepared, plan.chunked, plan.category
+        kind, size = prepared.media_type, prepared.size
         job = UploadJob(
             source=prepared.source,
             size=size,
@@ -245,6 +292,158 @@ class MediaClient(ServiceClient):
         media_rules.check_alt_text(alt_text)
         response = await self.transport.send(self.protocol.metadata(str(media_id), alt_text))
         self.protocol.check(response)
+
+    async def upload_one(
+        self,
+        source: Any,
+        *,
+        alt_text: str | None = None,
+        media_type: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Media:
+        """Upload one ``source`` with its alt text: :meth:`upload_media` with the defaults
+        (the :class:`~asyncmedia.PostingClient` interface)."""
+        return await self.upload_media(
+            source, alt_text=alt_text, media_type=media_type, progress=progress
+        )
+
+    async def post(
+        self,
+        text: str,
+        media: Sequence[Any] = (),
+        *,
+        alt_texts: Sequence[str | None] | None = None,
+        reply_to: Post | str | int | None = None,
+        **upload_options: Any,
+    ) -> Post:
+        """Upload ``media`` and post a Tweet with ``text`` and it; return the :class:`Post`.
+
+        With ``api_version=2`` the Tweet is ``POST tweets`` (joined onto ``upload_url``, the
+        v2 root) with JSON ``{"text", "media": {"media_ids": [...]}, "reply":
+        {"in_reply_to_tweet_id"}}``; with ``api_version=1`` it is ``POST
+        statuses/update.json`` (joined onto ``api_url``), urlencoded and so signed.
+
+        ``media`` items are uploaded one after the other, in order, with
+        ``upload_options`` (``media_category``, ``chunked``, ``chunk_size``,
+        ``additional_owners``, ``progress`` — called per item —, ``resume``) and their
+        ``alt_texts`` (one per item, ``None`` for none).  An item may also be a
+        :class:`~asyncmedia.Media` uploaded earlier (e.g. ``PostMayExist.media``): it is
+        not uploaded again (its alt text, if given, is set again).
+
+        ``reply_to`` is a :class:`~asyncmedia.Post` returned earlier or a Tweet id.
+
+        Checked before anything is uploaded (``ValueError``): at most 4 images, or one GIF,
+        or one video, not mixed; ``alt_texts`` as long as ``media``; alt texts of at most
+        1000 characters, and none for a video (X's metadata call takes images and GIFs);
+        ``text`` of at most 280 characters as X counts them
+        (:func:`~asyncmedia.protocols.tweet_text.weighted_length`: URLs count 23, emoji and
+        CJK 2); some text or some media.  Media types and size limits are checked then too.
+
+        The Tweet request is sent once.  It is repeated only when X cannot have acted on it
+        (the connection was never made, 429, 503 over capacity).  When the request may have
+        reached X but its answer was lost, :class:`~asyncmedia.errors.PostMayExist` is
+        raised with the uploaded ``media``: check the account, and to post again without
+        uploading anew, call ``post(text, media=exc.media, ...)``.
+
+        :raises TypeError: an unknown keyword in ``upload_options``.
+        """
+        unknown = set(upload_options) - POST_UPLOAD_OPTIONS
+        if unknown:
+            raise TypeError(
+                f"post() got unexpected keyword arguments {sorted(unknown)}; it passes on "
+                f"only {sorted(POST_UPLOAD_OPTIONS)} to the uploads"
+            )
+        items = list(media)
+        texts = check_alt_texts(media, alt_texts)
+        for alt_text in texts:
+            media_rules.check_alt_text(alt_text)
+        if not text and not items:
+            raise ValueError("nothing to post: give some text or some media")
+        if text:
+            counted = weighted_length(text)
+            if not counted.valid:
+                raise ValueError(
+                    f"text is {counted.weighted} characters as X counts them (URLs count 23, "
+                    f"emoji and CJK characters 2); a Tweet takes at most {MAX_WEIGHTED_LENGTH}"
+                )
+        reply_id = _tweet_id(reply_to)
+        chunk_size = upload_options.get("chunk_size") or self.config.chunk_size
+        if not 1024 <= chunk_size <= MAX_CHUNK_SIZE:
+            raise ValueError(
+                f"chunk_size must be between 1 KiB and 5 MiB ({MAX_CHUNK_SIZE} bytes), "
+                f"got {chunk_size}"
+            )
+        owners = tuple(str(owner) for owner in upload_options.get("additional_owners") or ())
+        async with AsyncExitStack() as stack:
+            plans: list[_Planned | Media] = []
+            for item in items:
+                if isinstance(item, Media):
+                    plans.append(item)
+                    continue
+                prepared = await stack.enter_async_context(self.prepared(item))
+                plans.append(
+                    self._plan(
+                        prepared,
+                        media_category=upload_options.get("media_category"),
+                        chunked=upload_options.get("chunked"),
+                    )
+                )
+            kinds = [
+                plan.media_type if isinstance(plan, Media) else plan.prepared.media_type
+                for plan in plans
+            ]
+            media_rules.check_post_media(kinds)
+            for kind, alt_text in zip(kinds, texts, strict=True):
+                if alt_text is not None and (kind or "").startswith("video/"):
+                    raise ValueError(
+                        "X takes alt text for images and GIFs only; give None as the alt text "
+                        "of a video"
+                    )
+            uploaded: list[Media] = []
+            for plan, alt_text in zip(plans, texts, strict=True):
+                if isinstance(plan, Media):
+                    result = plan
+                else:
+                    result = await self._run(
+                        plan,
+                        chunk_size=chunk_size,
+                        owners=owners,
+                        progress=upload_options.get("progress"),
+                        resume=bool(upload_options.get("resume")),
+                    )
+                    await plan.prepared.source.aclose()  # done with it; free it now
+                if alt_text is not None:
+                    await self.create_metadata(result.media_id_string, alt_text)
+                uploaded.append(result)
+        return await self._send_post(text, tuple(uploaded), reply_id)
+
+    async def _send_post(self, text: str, media: tuple[Media, ...], reply_id: str | None) -> Post:
+        media_ids = tuple(item.media_id_string for item in media)
+        request = self.protocol.create_post(text, media_ids, reply_id)
+        try:
+            response = await self.transport.send(request)
+        except TransportError as exc:
+            if not exc.request_sent:
+                raise
+            ids = ", ".join(media_ids) or "none"
+            raise PostMayExist(
+                f"the Tweet request reached X or may have, but its answer was lost ({exc}); "
+                f"the Tweet may exist. Check the account before posting again; to post again "
+                f"without uploading anew, call post(text, media=exc.media) "
+                f"(media ids: {ids})",
+                service=self.service,
+                media=media,
+                media_ids=media_ids,
+            ) from exc
+        tweet_id, raw = self.protocol.read_post(response)
+        log.info("posted Tweet %s with %d media", tweet_id, len(media))
+        return Post(
+            service=self.service,
+            id=tweet_id,
+            url=TWEET_URL.format(id=tweet_id),
+            media=media,
+            raw=raw,
+        )
 
     async def update_with_media(
         self,
@@ -301,6 +500,24 @@ class MediaClient(ServiceClient):
         if not isinstance(tweet, dict):
             raise malformed_answer(response, "unexpected answer without a Tweet")
         return tweet
+
+
+def _tweet_id(reply_to: Post | str | int | None) -> str | None:
+    """The Tweet id ``reply_to`` names (a :class:`Post` of X, or an id); ``ValueError`` else."""
+    if reply_to is None:
+        return None
+    if isinstance(reply_to, Post):
+        if reply_to.service != "x":
+            raise ValueError(
+                f"reply_to is a {reply_to.service} post; a Tweet can only reply to a Tweet"
+            )
+        reply_to = reply_to.id
+    if isinstance(reply_to, bool) or not isinstance(reply_to, str | int):
+        raise ValueError(f"reply_to must be a Post or a Tweet id, got {type(reply_to).__name__}")
+    tweet_id = str(reply_to)
+    if not tweet_id.isdigit():
+        raise ValueError(f"reply_to must be a Tweet id (digits), got {tweet_id!r}")
+    return tweet_id
 
 
 def _signer_for(keys: dict[str, str | None], bearer_token: str | None, api_version: int) -> Signer:

@@ -1,12 +1,19 @@
 """pytest plugin: test your own bots against the sandbox, without a network.
 
-Installed with asyncmedia (entry point ``pytest11``), it gives two fixtures, both function
+Installed with asyncmedia (entry point ``pytest11``), it gives these fixtures, all function
 scoped and requiring pytest-asyncio:
 
 ``asyncmedia_sandbox``
     a started :class:`asyncmedia.sandbox.Sandbox` on 127.0.0.1 (closed after the test);
 ``asyncmedia_client``
-    a :class:`asyncmedia.MediaClient` connected to it (closed after the test).
+    a :class:`asyncmedia.MediaClient` connected to it (closed after the test);
+``asyncmedia_bluesky``
+    a :class:`asyncmedia.BlueskyClient` logged in to its Bluesky PDS (closed after the test);
+    what it posted is in ``asyncmedia_sandbox.posts``;
+``asyncmedia_mastodon``
+    a :class:`asyncmedia.MastodonClient` with the token of its Mastodon instance, polling
+    processing every 10 ms (closed after the test); its statuses are in
+    ``asyncmedia_sandbox.posts`` and ``asyncmedia_sandbox.mastodon.statuses``.
 
 .. code-block:: python
 
@@ -26,13 +33,15 @@ import pytest
 
 from .client import MediaClient
 from .sandbox import Sandbox
+from .services.bluesky import BlueskyClient
+from .services.mastodon import MastodonClient
 
 try:
     import pytest_asyncio
 except ImportError:  # pragma: no cover - exercised only without pytest-asyncio
     pytest_asyncio = None  # type: ignore[assignment]
 
-__all__ = ["asyncmedia_client", "asyncmedia_sandbox"]
+__all__ = ["asyncmedia_bluesky", "asyncmedia_client", "asyncmedia_mastodon", "asyncmedia_sandbox"]
 
 
 def _async_fixture(func: Any) -> Any:
@@ -60,5 +69,30 @@ async def asyncmedia_client(asyncmedia_sandbox: Sandbox) -> AsyncIterator[MediaC
         **asyncmedia_sandbox.credentials,
         upload_url=asyncmedia_sandbox.url,
         api_url=asyncmedia_sandbox.url,
+    ) as client:
+        yield client
+
+
+@_async_fixture
+async def asyncmedia_bluesky(asyncmedia_sandbox: Sandbox) -> AsyncIterator[BlueskyClient]:
+    """A :class:`BlueskyClient` with the identifier and password ``asyncmedia_sandbox``'s
+    Bluesky PDS accepts; its posts land in ``asyncmedia_sandbox.posts``."""
+    async with BlueskyClient(
+        asyncmedia_sandbox.bluesky_url,
+        identifier=asyncmedia_sandbox.bluesky_identifier,
+        password=asyncmedia_sandbox.bluesky_password,
+    ) as client:
+        yield client
+
+
+@_async_fixture
+async def asyncmedia_mastodon(asyncmedia_sandbox: Sandbox) -> AsyncIterator[MastodonClient]:
+    """A :class:`MastodonClient` with the token ``asyncmedia_sandbox``'s Mastodon instance
+    accepts, polling every 10 ms; its statuses land in ``asyncmedia_sandbox.posts``."""
+    async with MastodonClient(
+        asyncmedia_sandbox.mastodon_url,
+        asyncmedia_sandbox.mastodon_token,
+        poll_interval=0.01,
+        max_poll_interval=0.01,
     ) as client:
         yield client

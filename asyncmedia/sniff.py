@@ -17,10 +17,23 @@ from __future__ import annotations
 
 import mimetypes
 
-__all__ = ["SNIFF_BYTES", "extension_for", "media_type_from_name", "sniff_media_type"]
+__all__ = [
+    "DIMENSION_BYTES",
+    "SNIFF_BYTES",
+    "extension_for",
+    "image_dimensions",
+    "media_dimensions",
+    "media_type_from_name",
+    "sniff_media_type",
+    "video_dimensions",
+]
 
 SNIFF_BYTES = 64
 """How many leading bytes :func:`sniff_media_type` needs at most."""
+
+DIMENSION_BYTES = 512 * 1024
+"""How many leading bytes :func:`media_dimensions` looks at (a JPEG's EXIF block or an MP4's
+``moov`` box can come before the size; past this the dimensions are reported unknown)."""
 
 # ISO base media file format (``ftyp`` box) brands, by the type they announce.
 _MP4_BRANDS = frozenset(
@@ -184,3 +197,152 @@ def extension_for(media_type: str | None) -> str:
     if known is not None:
         return known
     return mimetypes.guess_extension(bare, strict=False) or ""
+
+
+# --- dimensions -----------------------------------------------------------------------------
+
+#: JPEG start-of-frame markers (SOF0…SOF15 except DHT 0xC4, JPG 0xC8 and DAC 0xCC).
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def _png_dimensions(head: bytes) -> tuple[int, int] | None:
+    if len(head) < 24 or head[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def _gif_dimensions(head: bytes) -> tuple[int, int] | None:
+    if len(head) < 10:
+        return None
+    return int.from_bytes(head[6:8], "little"), int.from_bytes(head[8:10], "little")
+
+
+def _webp_dimensions(head: bytes) -> tuple[int, int] | None:
+    chunk = head[12:16]
+    if chunk == b"VP8X" and len(head) >= 30:
+        width = int.from_bytes(head[24:27], "little") + 1
+        return width, int.from_bytes(head[27:30], "little") + 1
+    if chunk == b"VP8L" and len(head) >= 25 and head[20] == 0x2F:
+        bits = int.from_bytes(head[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8 " and len(head) >= 30 and head[23:26] == b"\x9d\x01\x2a":
+        width = int.from_bytes(head[26:28], "little") & 0x3FFF
+        return width, int.from_bytes(head[28:30], "little") & 0x3FFF
+    return None
+
+
+def _jpeg_dimensions(head: bytes) -> tuple[int, int] | None:
+    i = 2
+    while i + 4 <= len(head):
+        if head[i] != 0xFF:
+            return None
+        marker = head[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD9)):  # markers without a length
+            i += 2
+            continue
+        length = int.from_bytes(head[i + 2 : i + 4], "big")
+        if marker in _JPEG_SOF:
+            if i + 9 > len(head):
+                return None
+            height = int.from_bytes(head[i + 5 : i + 7], "big")
+            return int.from_bytes(head[i + 7 : i + 9], "big"), height
+        if marker == 0xDA or length < 2:  # start of scan before any frame: give up
+            return None
+        i += 2 + length
+    return None
+
+
+def image_dimensions(head: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` in pixels read from the leading bytes of a PNG, JPEG, GIF or WebP
+    image, or ``None`` when the type is another or the size is not within ``head``.
+
+    The JPEG size is the stored frame's (an EXIF orientation that rotates it is not applied).
+
+    >>> image_dimensions(b"GIF89a" + (640).to_bytes(2, "little") + (480).to_bytes(2, "little"))
+    (640, 480)
+    >>> image_dimensions(b"not an image") is None
+    True
+    """
+    head = bytes(head)
+    found: tuple[int, int] | None = None
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        found = _png_dimensions(head)
+    elif head.startswith(b"\xff\xd8\xff"):
+        found = _jpeg_dimensions(head)
+    elif head.startswith((b"GIF87a", b"GIF89a")):
+        found = _gif_dimensions(head)
+    elif head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        found = _webp_dimensions(head)
+    if found is None or found[0] <= 0 or found[1] <= 0:
+        return None
+    return found
+
+
+_MP4_CONTAINERS = frozenset({b"moov", b"trak"})
+
+
+def _mp4_boxes(data: bytes, start: int, end: int) -> list[tuple[bytes, int, int]]:
+    """``(type, payload start, payload end)`` of the boxes in ``data[start:end]`` (cut at
+    ``end``: a box running past the data is returned truncated)."""
+    boxes = []
+    i = start
+    while i + 8 <= end:
+        size = int.from_bytes(data[i : i + 4], "big")
+        kind = data[i + 4 : i + 8]
+        header = 8
+        if size == 1 and i + 16 <= end:
+            size, header = int.from_bytes(data[i + 8 : i + 16], "big"), 16
+        elif size == 0:
+            size = end - i
+        if size < header:
+            break
+        boxes.append((kind, i + header, min(i + size, end)))
+        i += size
+    return boxes
+
+
+def _tkhd_dimensions(data: bytes, start: int, end: int) -> tuple[int, int] | None:
+    version = data[start] if start < end else 0
+    # version 0: 4 flags/version + 20 bytes of times/ids + 52 before width, 1: 32 bytes of times.
+    offset = start + (88 if version == 1 else 76)
+    if offset + 8 > end:
+        return None
+    width = int.from_bytes(data[offset : offset + 4], "big") >> 16
+    height = int.from_bytes(data[offset + 4 : offset + 8], "big") >> 16
+    return (width, height) if width > 0 and height > 0 else None
+
+
+def video_dimensions(head: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` of the first visual track of an MP4/QuickTime file, from its
+    ``moov/trak/tkhd`` box, or ``None`` when ``head`` does not hold it (the ``moov`` box may
+    come after the media data, as in files not made "fast start").
+
+    >>> video_dimensions(b"plain text") is None
+    True
+    """
+    head = bytes(head)
+    if len(head) < 12 or head[4:8] not in (b"ftyp", *_QUICKTIME_ATOMS):
+        return None
+
+    def walk(start: int, end: int) -> tuple[int, int] | None:
+        for kind, payload_start, payload_end in _mp4_boxes(head, start, end):
+            if kind == b"tkhd":
+                found = _tkhd_dimensions(head, payload_start, payload_end)
+                if found is not None:
+                    return found
+            elif kind in _MP4_CONTAINERS:
+                found = walk(payload_start, payload_end)
+                if found is not None:
+                    return found
+        return None
+
+    return walk(0, len(head))
+
+
+def media_dimensions(head: bytes) -> tuple[int, int] | None:
+    """:func:`image_dimensions` or :func:`video_dimensions`, whichever applies to ``head``
+    (pass up to :data:`DIMENSION_BYTES` leading bytes)."""
+    return image_dimensions(head) or video_dimensions(head)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from .errors import APIError, AsyncMediaError, MediaSourceError, ProcessingTimeout, RateLimitError
 from .media import Media
-from .protocols.media_rules import ChunkedUploadProtocol, processing_delay
+from .protocols.media_rules import ChunkedUploadProtocol, after_processing, processing_delay
 from .resume import ResumeTarget, UploadJournal
 from .sources import MediaSource
 from .transport import ProgressReporter, Transport
@@ -243,9 +243,14 @@ class ChunkedUploader:
             slots.release()
 
     async def wait_for_processing(self, media: Media) -> Media:
-        """Poll STATUS while ``processing_info`` says so, honouring ``check_after_secs``."""
+        """Poll STATUS while ``processing_info`` says so, honouring ``check_after_secs``.
+
+        The result keeps FINALIZE's ``media_key``, ``size`` and ``expires_after_secs``
+        (:func:`~asyncmedia.protocols.media_rules.after_processing`).
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.processing_timeout
+        finalized = media
         while True:
             delay = processing_delay(
                 media.processing_info,
@@ -263,4 +268,5 @@ class ChunkedUploader:
                 )
             await self.transport.sleep(delay)
             response = await self.transport.send(self.protocol.status(media.media_id_string))
-            media = self.protocol.read_media(response)
+            # STATUS answers leave out media_key and size: keep FINALIZE's.
+            media = after_processing(finalized, self.protocol.read_media(response))

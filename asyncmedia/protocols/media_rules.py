@@ -7,6 +7,8 @@ clamping and the reading of ``processing_info`` (PROTOCOLS.md §1.1, §1.2, §2.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from ..config import MAX_CHUNK_SIZE
@@ -16,9 +18,12 @@ from .http import HTTPRequest, HTTPResponse
 
 __all__ = [
     "ALT_TEXT_LIMIT",
+    "MAX_POST_IMAGES",
     "SIMPLE_UPLOAD_LIMIT",
     "ChunkedUploadProtocol",
+    "after_processing",
     "check_alt_text",
+    "check_post_media",
     "check_size",
     "choose_chunked",
     "default_category",
@@ -33,6 +38,8 @@ GIF_LIMIT = 15_728_640
 VIDEO_LIMIT = 536_870_912
 MAX_SEGMENTS = 1000
 ALT_TEXT_LIMIT = 1000
+#: A Tweet carries up to 4 images, or 1 GIF, or 1 video, never mixed (PROTOCOLS.md §1.1).
+MAX_POST_IMAGES = 4
 _VIDEO_CATEGORIES = frozenset({"tweet_video", "amplify_video", "dm_video"})
 _GIF_CATEGORIES = frozenset({"tweet_gif", "dm_gif"})
 
@@ -106,6 +113,52 @@ def check_alt_text(alt_text: str | None, limit: int = ALT_TEXT_LIMIT) -> None:
     """Reject alt text over the limit before the upload starts."""
     if alt_text is not None and len(alt_text) > limit:
         raise ValueError(f"alt_text is {len(alt_text)} characters; the limit is {limit}")
+
+
+def check_post_media(media_types: Sequence[str | None]) -> None:
+    """Raise ``ValueError`` unless ``media_types`` fit in one Tweet: up to 4 images, or one
+    GIF, or one video, not mixed.  Every ``image/gif`` counts as a GIF (X treats it as one
+    when it is animated, and a static GIF is better sent as PNG).  ``None`` is media whose
+    type is unknown (an upload result without ``media_type``): it counts as an image.
+    """
+    kinds = [
+        "video" if (kind or "").startswith("video/") else "gif" if kind == "image/gif" else "image"
+        for kind in media_types
+    ]
+    single = [kind for kind in kinds if kind != "image"]
+    if single and len(kinds) > 1:
+        what = "a video" if single[0] == "video" else "a GIF"
+        raise ValueError(
+            f"a Tweet takes {what} alone: got {len(kinds)} media items "
+            f"({', '.join(kinds)}); post {what} on its own, or up to "
+            f"{MAX_POST_IMAGES} images without it"
+        )
+    if len(kinds) > MAX_POST_IMAGES:
+        raise ValueError(
+            f"a Tweet takes at most {MAX_POST_IMAGES} images, got {len(kinds)}; "
+            "split them over several Tweets (e.g. a reply thread)"
+        )
+
+
+def after_processing(finalized: Media, status: Media) -> Media:
+    """The media as returned after STATUS polling: what FINALIZE (or INIT) said —
+    ``media_key``, ``size``, ``expires_after_secs``, ``media_type`` — with the final
+    ``processing_info`` and ``raw`` of the last STATUS answer.
+
+    The documented STATUS answers leave out ``media_key`` and ``size``; a value FINALIZE
+    lacked is taken from STATUS.
+    """
+    return replace(
+        status,
+        media_key=finalized.media_key or status.media_key,
+        size=finalized.size if finalized.size is not None else status.size,
+        expires_after_secs=(
+            finalized.expires_after_secs
+            if finalized.expires_after_secs is not None
+            else status.expires_after_secs
+        ),
+        media_type=finalized.media_type or status.media_type,
+    )
 
 
 def processing_delay(

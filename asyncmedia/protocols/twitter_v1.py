@@ -1,10 +1,13 @@
 """Twitter/X API v1.1 media upload, sans-I/O (PROTOCOLS.md §1–§5).
 
 Builds the requests of the simple upload, the chunked INIT/APPEND/FINALIZE/STATUS commands,
-alt text (``media/metadata/create.json``) and the legacy ``statuses/update_with_media.json``,
-and deciphers the answers.  What is signed follows §5.3: INIT and FINALIZE are urlencoded
-(signed), APPEND and the simple upload are multipart (never signed), STATUS puts its
-parameters in the query (signed), metadata is JSON (never signed).
+alt text (``media/metadata/create.json``), the legacy ``statuses/update_with_media.json`` and
+the Tweet itself (``statuses/update.json``, PROTOCOLS.md §13.2), and deciphers the answers.
+What is signed follows §5.3: INIT and FINALIZE are urlencoded (signed), APPEND and the simple
+upload are multipart (never signed), STATUS puts its parameters in the query (signed),
+metadata is JSON (never signed), and ``statuses/update.json`` is urlencoded, so ``status``,
+``media_ids`` and ``in_reply_to_status_id`` *are* signed — the opposite of multipart
+``update_with_media``.
 """
 
 from __future__ import annotations
@@ -23,11 +26,15 @@ from .http import (
     numeric_id,
 )
 
-__all__ = ["TwitterV1Protocol", "media_from_json"]
+__all__ = ["POST_RETRY_STATUSES", "TwitterV1Protocol", "media_from_json"]
 
 UPLOAD_PATH = "media/upload.json"
 METADATA_PATH = "media/metadata/create.json"
 UPDATE_WITH_MEDIA_PATH = "statuses/update_with_media.json"
+UPDATE_PATH = "statuses/update.json"
+#: Statuses with which X refuses a Tweet before acting on it ("over capacity", code 130): the
+#: only answers after which a Tweet request is repeated (it is not idempotent otherwise).
+POST_RETRY_STATUSES = frozenset({503})
 
 
 def _join(base: URL, path: str) -> URL:
@@ -146,6 +153,39 @@ class TwitterV1Protocol:
             fields=tuple(fields),
             file=FilePart("media[]", filename, media_type),
         )
+
+    def create_post(
+        self, text: str, media_ids: tuple[str, ...], reply_to: str | None
+    ) -> HTTPRequest:
+        """``POST statuses/update.json``: urlencoded (signed) ``status``, ``media_ids``
+        (comma-separated) and, for a reply, ``in_reply_to_status_id`` with
+        ``auto_populate_reply_metadata=true`` (without it X ignores the reply id unless the
+        text mentions the parent's author).
+
+        Not retry-safe: a second attempt after a lost answer could post twice.  It is repeated
+        only when the service cannot have acted (no connection, 429, 503 over capacity).
+        """
+        form: list[tuple[str, str]] = [("status", text)]
+        if media_ids:
+            form.append(("media_ids", ",".join(media_ids)))
+        if reply_to is not None:
+            form.append(("in_reply_to_status_id", reply_to))
+            form.append(("auto_populate_reply_metadata", "true"))
+        return HTTPRequest(
+            "POST",
+            _join(self.api_url, UPDATE_PATH),
+            form=tuple(form),
+            retry_statuses=POST_RETRY_STATUSES,
+        )
+
+    def read_post(self, response: HTTPResponse) -> tuple[str, dict[str, Any]]:
+        """The Tweet id (``id_str``) and the Tweet object of a 2xx answer, or the typed error."""
+        tweet = self.read_json(response)
+        if isinstance(tweet, dict):
+            tweet_id = tweet.get("id_str") or tweet.get("id")
+            if isinstance(tweet_id, str | int) and str(tweet_id).isdigit():
+                return str(tweet_id), tweet
+        raise malformed_answer(response, "unexpected answer without a Tweet id")
 
     # -- responses --------------------------------------------------------------------------
 

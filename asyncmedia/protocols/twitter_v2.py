@@ -1,8 +1,9 @@
 """X API v2 media upload, sans-I/O (PROTOCOLS.md §9).
 
 Builds the requests of the one-shot upload (``POST media/upload``), the chunked
-``initialize`` / ``{id}/append`` / ``{id}/finalize`` calls, STATUS polling and alt text
-(``POST media/metadata``), and reads the ``{"data": {...}}`` answers into :class:`Media`.
+``initialize`` / ``{id}/append`` / ``{id}/finalize`` calls, STATUS polling, alt text
+(``POST media/metadata``) and the Tweet (``POST tweets``, PROTOCOLS.md §13.1), and reads
+the ``{"data": {...}}`` answers into :class:`Media`.
 It implements :class:`~asyncmedia.protocols.media_rules.ChunkedUploadProtocol`, so the
 uploaders of :mod:`asyncmedia.uploaders` drive it exactly like
 :class:`~asyncmedia.protocols.twitter_v1.TwitterV1Protocol`.
@@ -31,7 +32,7 @@ from .http import (
     malformed_answer,
     numeric_id,
 )
-from .twitter_v1 import _as_base
+from .twitter_v1 import POST_RETRY_STATUSES, _as_base
 
 __all__ = ["DEFAULT_V2_URL", "SIMPLE_CATEGORIES", "TwitterV2Protocol", "media_from_v2_json"]
 
@@ -184,6 +185,45 @@ class TwitterV2Protocol:
             json={"id": media_id, "metadata": {"alt_text": {"text": alt_text}}},
             retry_safe=True,
         )
+
+    def create_post(
+        self, text: str, media_ids: tuple[str, ...], reply_to: str | None
+    ) -> HTTPRequest:
+        """``POST tweets`` with a JSON body (never signed): ``text`` (left out when empty and
+        media is given), ``media.media_ids`` as strings, ``reply.in_reply_to_tweet_id``.
+
+        Not retry-safe: it is repeated only when the service cannot have acted (no
+        connection, 429, 503 over capacity).
+        """
+        body: dict[str, Any] = {}
+        if text or not media_ids:
+            body["text"] = text
+        if media_ids:
+            body["media"] = {"media_ids": list(media_ids)}
+        if reply_to is not None:
+            body["reply"] = {"in_reply_to_tweet_id": reply_to}
+        return HTTPRequest(
+            "POST",
+            self.base_url.join(URL("tweets")),
+            json=body,
+            retry_statuses=POST_RETRY_STATUSES,
+        )
+
+    def read_post(self, response: HTTPResponse) -> tuple[str, dict[str, Any]]:
+        """The Tweet id and the whole answer of a 2xx ``{"data": {"id": …}}``, or the typed
+        error (problem objects, and a 2xx carrying only ``errors``)."""
+        self.check(response)
+        obj = response.json()
+        data = obj.get("data") if isinstance(obj, dict) else None
+        if isinstance(data, dict) and isinstance(data.get("id"), str | int):
+            tweet_id = str(data["id"])
+            if tweet_id.isdigit():
+                return tweet_id, obj
+        if isinstance(obj, dict) and obj.get("errors"):
+            raise error_from_response(
+                HTTPResponse(400, "Bad Request", response.headers, response.body), obj
+            )
+        raise malformed_answer(response, "unexpected answer without data.id")
 
     # -- responses --------------------------------------------------------------------------
 

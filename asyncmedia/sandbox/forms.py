@@ -1,9 +1,11 @@
-"""Request bodies in, XML answers out: what the classic sandbox services share.
+"""Request bodies in, XML answers out: what the sandbox services share.
 
 :func:`read_form` reads a multipart or urlencoded body into text fields and hashed file parts
 (files are streamed through SHA-256 and only their head is kept, so an upload never sits whole
-in memory); :func:`xml_answer` renders a nested mapping as an XML document, the way the
-classic services answered when asked for ``.xml``.
+in memory); :func:`read_media_part` reads one multipart media part into a :class:`MediaPart`
+for the services that walk a multipart body themselves (X v1.1 and v2, Mastodon), keeping its
+bytes only up to a limit; :func:`xml_answer` renders a nested mapping as an XML document, the
+way the classic services answered when asked for ``.xml``.
 
 Generating XML with the standard library is safe (only *parsing* untrusted XML is not).  Like
 the rest of the sandbox, this module must not import the client side of :mod:`asyncmedia`.
@@ -20,10 +22,22 @@ from xml.etree import ElementTree
 
 from aiohttp import BodyPartReader, web
 
-__all__ = ["HEAD_BYTES", "ReceivedFile", "ReceivedForm", "read_form", "xml_answer"]
+__all__ = [
+    "HEAD_BYTES",
+    "MEDIA_PART_KEEP_BYTES",
+    "MediaPart",
+    "ReceivedFile",
+    "ReceivedForm",
+    "read_form",
+    "read_media_part",
+    "xml_answer",
+]
 
 HEAD_BYTES = 65536
 FORM_TYPE = "application/x-www-form-urlencoded"
+#: How many bytes of a media part :func:`read_media_part` keeps by default (5 MiB, the
+#: largest chunk X accepts); a larger part is still counted and hashed, its bytes dropped.
+MEDIA_PART_KEEP_BYTES = 5_242_880
 
 
 @dataclass
@@ -51,6 +65,48 @@ class ReceivedForm:
     files: dict[str, ReceivedFile] = field(default_factory=dict)
     multipart: bool = False
     raw_form: str | None = None
+
+
+@dataclass
+class MediaPart:
+    """A media part as received: its bytes (``None`` when over the keep limit), size,
+    SHA-256, first :data:`HEAD_BYTES` bytes, filename and part ``Content-Type``."""
+
+    data: bytes | None  # None when larger than the keep limit (not retained)
+    size: int
+    sha256: str
+    head: bytes
+    filename: str | None = None
+    content_type: str | None = None
+
+
+async def read_media_part(
+    part: BodyPartReader, *, keep_up_to: int = MEDIA_PART_KEEP_BYTES
+) -> MediaPart:
+    """Stream ``part`` through SHA-256, keeping its head and, up to ``keep_up_to`` bytes,
+    its data."""
+    hasher = hashlib.sha256()
+    kept: bytearray | None = bytearray()
+    head = b""
+    size = 0
+    while chunk := await part.read_chunk(65536):
+        hasher.update(chunk)
+        size += len(chunk)
+        if len(head) < HEAD_BYTES:
+            head += chunk[: HEAD_BYTES - len(head)]
+        if kept is not None:
+            if size <= keep_up_to:
+                kept += chunk
+            else:
+                kept = None  # over any limit: count and hash, but stop retaining
+    return MediaPart(
+        data=bytes(kept) if kept is not None else None,
+        size=size,
+        sha256=hasher.hexdigest(),
+        head=head,
+        filename=part.filename,
+        content_type=part.headers.get("Content-Type"),
+    )
 
 
 async def _read_file(name: str, part: BodyPartReader) -> ReceivedFile:

@@ -8,6 +8,21 @@ under ``/mastodon/``, Bluesky under ``/bluesky/``, TwitPic under ``/twitpic/2/``
 under ``/twitrpix/1/``, StatusNet under ``/statusnet/api/``) is one route object implementing
 :class:`SandboxService`, living in its own module and owning its own knobs and records.
 
+Services register themselves; the :class:`Sandbox` knows none of them by heart.  A service
+class derives from :class:`BoundService` and declares, next to its routes, what the rest of
+the sandbox needs to know about it: its registry :attr:`~BoundService.name` (what
+:meth:`Sandbox.service` looks it up by), its mount :attr:`~BoundService.prefix`, the key and
+URL keys of its entry in ``asyncmedia sandbox``'s JSON (:attr:`~BoundService.description_key`,
+:attr:`~BoundService.url_keys`), the credentials it accepts (:meth:`~BoundService.credentials`)
+and what it recorded (:meth:`~BoundService.records`).  :data:`.registry.DEFAULT_SERVICES`
+lists the built-in service classes in mount order; ``Sandbox()`` runs one of each, and
+:meth:`Sandbox.describe` (hence the CLI's JSON) is built by asking every running service for
+:meth:`~BoundService.describe`.  Adding a service to the sandbox is therefore one module
+plus one line in :data:`.registry.DEFAULT_SERVICES`.  The per-service attributes of
+:class:`Sandbox` (``sb.mastodon``, ``sb.twitpic_url``, ``sb.statusnet_credentials``…) are
+thin compatibility properties over :meth:`Sandbox.service`; new code may use
+``sb.service("mastodon")`` or ``sb.service(MastodonService)`` (typed) instead.
+
 This module must not know any service's wire format, and nothing in the sandbox may import
 the client side of :mod:`asyncmedia`: the sandbox is the independent judge of what the client
 sent.  Fault injection (429s, 5xx, dropped connections) will hook into
@@ -24,12 +39,13 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 from aiohttp import web
 
 from ..auth import OAuth1Credentials
 from .oauth import DEFAULT_MAX_SKEW, NonceRegistry
+from .posts import PostRecord
 
 if TYPE_CHECKING:
     from .bluesky import BlueskyService
@@ -202,11 +218,25 @@ class Throttle:
 
 
 class BoundService:
-    """Base of the service route objects: remembers the sandbox it was set up on.
+    """Base of the service route objects: remembers the sandbox it was set up on, and says
+    what the sandbox needs to know about the service (its registration).
 
     Subclasses call :meth:`bind` first thing in ``setup`` and read knobs through
-    :attr:`sandbox` at request time.
+    :attr:`sandbox` at request time.  They set :attr:`name` and :attr:`prefix`, and, for
+    their entry in ``asyncmedia sandbox``'s JSON (:meth:`describe`), :attr:`description_key`,
+    :attr:`url_keys` and :meth:`credentials`; :meth:`records` returns what they recorded.
     """
+
+    #: The registry name, unique in a sandbox: :meth:`Sandbox.service` looks it up by this.
+    name: str = ""
+    #: What people call the service, for messages (``"TwitPic"``); the class name when empty.
+    title: str = ""
+    #: Where the service's routes are mounted, ``/…/`` (its :attr:`url` below the sandbox).
+    prefix: str = "/"
+    #: The key of this service's entry in :meth:`Sandbox.describe`; :attr:`name` when empty.
+    description_key: str = ""
+    #: The keys under which :meth:`describe` gives :attr:`url` (what the client calls it).
+    url_keys: tuple[str, ...] = ("base_url",)
 
     _sandbox: Sandbox | None = None
 
@@ -220,6 +250,27 @@ class BoundService:
         if self._sandbox is None:
             raise RuntimeError(f"{type(self).__name__}.setup() has not been called")
         return self._sandbox
+
+    def setup(self, app: web.Application, sandbox: Sandbox) -> None:
+        """Call :meth:`bind`, then register the service's routes on ``app`` (subclasses)."""
+        raise NotImplementedError(f"{type(self).__name__} must define setup()")
+
+    @property
+    def url(self) -> str:
+        """The service's root on the running sandbox, ``http://HOST:PORT`` + :attr:`prefix`."""
+        return self.sandbox.base_url + self.prefix.lstrip("/")
+
+    def credentials(self) -> dict[str, str]:
+        """What a client needs to be accepted, as keyword-style names (none by default)."""
+        return {}
+
+    def describe(self) -> dict[str, Any]:
+        """``{url key: url, …credentials}``: this service's entry in ``asyncmedia sandbox``."""
+        return {**{key: self.url for key in self.url_keys}, **self.credentials()}
+
+    def records(self) -> dict[str, Any]:
+        """What the service recorded, by attribute name (e.g. ``{"uploads": …}``)."""
+        return {}
 
 
 class RateLimitBook:
@@ -313,14 +364,16 @@ class Sandbox:
     ``max_skew``
         Allowed OAuth timestamp skew in seconds (300).
     ``services``
-        Service route objects; by default one of each: :class:`TwitterV1Service`
+        Service route objects; by default one of each registered in
+        :data:`asyncmedia.sandbox.registry.DEFAULT_SERVICES`: :class:`TwitterV1Service`
         (``/1.1/``), :class:`TwitterV2Service` (``/2/``), :class:`MastodonService`
         (``/mastodon/``), :class:`BlueskyService` (``/bluesky/``), :class:`TwitPicService`,
         :class:`TwitrPixService` and :class:`StatusNetService` (each has its own knobs:
         ``sb.twitrpix.maintenance = True``, ``sb.statusnet.redirect_to = "http://elsewhere/"``...).
     ``x_bearer_token``, ``mastodon_token``, ``bluesky_identifier``, ``bluesky_password``
         Credentials the X v2, Mastodon and Bluesky routes accept (random by default);
-        :attr:`bluesky_token` is the ``accessJwt`` that createSession hands out.
+        :attr:`bluesky_token` is the latest ``accessJwt`` the Bluesky PDS issued (one is
+        issued when it starts, so it can be given as ``access_jwt``).
 
     Attributes: :attr:`credentials`, :attr:`requests` (every request received, in order),
     :attr:`uploads` (Twitter v1.1 media by id), :attr:`nonces`, :attr:`rate_limits`,
@@ -330,6 +383,12 @@ class Sandbox:
     :attr:`url` (v1.1), :attr:`x2_url`, :attr:`mastodon_url`, :attr:`bluesky_url`,
     :attr:`twitpic_url`, :attr:`twitrpix_url`, :attr:`statusnet_url`; keys
     :attr:`twitpic_api_key`, :attr:`twitrpix_api_key`, :attr:`statusnet_credentials`.
+
+    Those per-service attributes are compatibility properties over the registry: any service
+    is found with :meth:`service` (``sb.service("mastodon")``, or ``sb.service(MastodonService)``
+    typed; :meth:`find_service` gives None instead of raising), its URL and credentials with
+    ``sb.service(name).describe()``, its records with ``.records()``; :meth:`describe` gives
+    every running service's entry, the JSON ``asyncmedia sandbox`` prints.
     """
 
     #: ``(limit)`` used for requests no service classified (404s, 405s, unknown paths).
@@ -353,13 +412,7 @@ class Sandbox:
         bluesky_identifier: str = "sandbox.bsky.test",
         bluesky_password: str | None = None,
     ) -> None:
-        from .bluesky import BlueskyService
-        from .mastodon import MastodonService
-        from .statusnet import StatusNetService
-        from .twitpic import TwitPicService
-        from .twitrpix import TwitrPixService
-        from .twitter_v1 import TwitterV1Service
-        from .twitter_v2 import TwitterV2Service
+        from .registry import default_services
 
         self.host = host
         self.port = port
@@ -383,33 +436,18 @@ class Sandbox:
         self.rate_limits = RateLimitBook(clock=clock)
         self.requests: list[RequestRecord] = []
         self.faults: list[Fault] = []
+        #: Every post a service accepted (:class:`~asyncmedia.sandbox.posts.PostRecord`).
+        self.posts: list[PostRecord] = []
         self.x_bearer_token = x_bearer_token or _urlsafe(40)
         self.mastodon_token = mastodon_token or _urlsafe(43)
         self.bluesky_identifier = bluesky_identifier
         self.bluesky_password = bluesky_password or _urlsafe(19)
         #: The ``accessJwt`` Bluesky's createSession hands out (three base64url parts).
         self.bluesky_token = ".".join((_urlsafe(36), _urlsafe(120), _urlsafe(43)))
+        #: The service route objects, in mount order (by default one of each registered).
         self.services: list[SandboxService] = (
-            list(services)
-            if services is not None
-            else [
-                TwitterV1Service(),
-                TwitterV2Service(),
-                MastodonService(),
-                BlueskyService(),
-                TwitPicService(),
-                TwitrPixService(),
-                StatusNetService(),
-            ]
+            list(services) if services is not None else list(default_services())
         )
-        #: The Twitter v1.1 service among :attr:`services`, if any (likewise below).
-        self.twitter_v1: TwitterV1Service | None = self._find(TwitterV1Service)
-        self.twitter_v2: TwitterV2Service | None = self._find(TwitterV2Service)
-        self.mastodon: MastodonService | None = self._find(MastodonService)
-        self.bluesky: BlueskyService | None = self._find(BlueskyService)
-        self._twitpic: TwitPicService | None = self._find(TwitPicService)
-        self._twitrpix: TwitrPixService | None = self._find(TwitrPixService)
-        self._statusnet: StatusNetService | None = self._find(StatusNetService)
         self._runner: web.AppRunner | None = None
         self._bound_port: int | None = None
 
@@ -422,71 +460,151 @@ class Sandbox:
             raise RuntimeError("the sandbox is not running; use 'async with Sandbox()'")
         return f"http://{self.host}:{self._bound_port}/"
 
+    # --- the services, looked up in the registry ---
+
+    @overload
+    def find_service(self, key: type[_S]) -> _S | None: ...
+
+    @overload
+    def find_service(self, key: str) -> SandboxService | None: ...
+
+    def find_service(self, key: type[_S] | str) -> _S | SandboxService | None:
+        """The first of :attr:`services` named ``key`` (``"mastodon"``) or an instance of
+        the class ``key`` (``MastodonService``, typed), or None."""
+        if isinstance(key, str):
+            return next((s for s in self.services if getattr(s, "name", None) == key), None)
+        return next((s for s in self.services if isinstance(s, key)), None)
+
+    @overload
+    def service(self, key: type[_S]) -> _S: ...
+
+    @overload
+    def service(self, key: str) -> SandboxService: ...
+
+    def service(self, key: type[_S] | str) -> _S | SandboxService:
+        """Like :meth:`find_service`, but raise :class:`RuntimeError` when no such service
+        runs: ``sb.service("twitpic").uploads``, ``sb.service(TwitPicService).api_key``."""
+        found = self.find_service(key)
+        if found is None:
+            raise RuntimeError(f"this sandbox runs no {_service_label(key)} service")
+        return found
+
+    def describe(self) -> dict[str, dict[str, Any]]:
+        """Every running service's URL and credentials by its ``description_key``, in
+        :attr:`services` order: the JSON ``asyncmedia sandbox`` prints.  Services that are
+        not :class:`BoundService` (plain routes such as test fixtures) are left out."""
+        return {
+            service.description_key or service.name: service.describe()
+            for service in self.services
+            if isinstance(service, BoundService)
+        }
+
+    def _url_of(self, kind: type[BoundService]) -> str:
+        # The running service's prefix, else the class's: the URL is known even when the
+        # service was left out (its routes then answer 404), as before the registry.
+        prefix = (self.find_service(kind) or kind).prefix
+        return self.base_url + prefix.lstrip("/")
+
+    # --- compatibility: one attribute per built-in service, over the registry ---
+
+    @property
+    def twitter_v1(self) -> TwitterV1Service | None:
+        """The Twitter v1.1 service among :attr:`services`, or None."""
+        from .twitter_v1 import TwitterV1Service
+
+        return self.find_service(TwitterV1Service)
+
+    @property
+    def twitter_v2(self) -> TwitterV2Service | None:
+        """The X API v2 service among :attr:`services`, or None."""
+        from .twitter_v2 import TwitterV2Service
+
+        return self.find_service(TwitterV2Service)
+
+    @property
+    def mastodon(self) -> MastodonService | None:
+        """The Mastodon service among :attr:`services`, or None."""
+        from .mastodon import MastodonService
+
+        return self.find_service(MastodonService)
+
+    @property
+    def bluesky(self) -> BlueskyService | None:
+        """The Bluesky service among :attr:`services`, or None."""
+        from .bluesky import BlueskyService
+
+        return self.find_service(BlueskyService)
+
     @property
     def url(self) -> str:
         """Root of the Twitter v1.1 API, ``http://HOST:PORT/1.1/``."""
-        return self.base_url + "1.1/"
+        from .twitter_v1 import TwitterV1Service
+
+        return self._url_of(TwitterV1Service)
 
     @property
     def x2_url(self) -> str:
         """Root of the X API v2 routes, ``http://HOST:PORT/2/``."""
-        return self.base_url + "2/"
+        from .twitter_v2 import TwitterV2Service
+
+        return self._url_of(TwitterV2Service)
 
     @property
     def mastodon_url(self) -> str:
         """The emulated Mastodon instance, ``http://HOST:PORT/mastodon/``."""
-        return self.base_url + "mastodon/"
+        from .mastodon import MastodonService
+
+        return self._url_of(MastodonService)
 
     @property
     def bluesky_url(self) -> str:
         """The emulated Bluesky PDS, ``http://HOST:PORT/bluesky/`` (``xrpc/…`` below it)."""
-        return self.base_url + "bluesky/"
+        from .bluesky import BlueskyService
+
+        return self._url_of(BlueskyService)
 
     @property
     def uploads(self) -> dict[int, UploadRecord]:
         """Twitter v1.1 media by ``media_id`` (int)."""
-        if self.twitter_v1 is None:
-            raise RuntimeError("this sandbox runs no Twitter v1.1 service")
-        return self.twitter_v1.uploads
+        from .twitter_v1 import TwitterV1Service
 
-    def _find(self, kind: type[_S]) -> _S | None:
-        return next((s for s in self.services if isinstance(s, kind)), None)
-
-    @staticmethod
-    def _need(service: _S | None, name: str) -> _S:
-        if service is None:
-            raise RuntimeError(f"this sandbox runs no {name} service")
-        return service
+        return self.service(TwitterV1Service).uploads
 
     @property
     def twitpic(self) -> TwitPicService:
         """The TwitPic service (knobs, ``uploads``)."""
-        return self._need(self._twitpic, "TwitPic")
+        from .twitpic import TwitPicService
+
+        return self.service(TwitPicService)
 
     @property
     def twitrpix(self) -> TwitrPixService:
         """The TwitrPix service (knobs, ``uploads``, ``tweets``)."""
-        return self._need(self._twitrpix, "TwitrPix")
+        from .twitrpix import TwitrPixService
+
+        return self.service(TwitrPixService)
 
     @property
     def statusnet(self) -> StatusNetService:
         """The StatusNet service (knobs, ``notices``)."""
-        return self._need(self._statusnet, "StatusNet")
+        from .statusnet import StatusNetService
+
+        return self.service(StatusNetService)
 
     @property
     def twitpic_url(self) -> str:
         """Root of the TwitPic API v2, ``http://HOST:PORT/twitpic/2/``."""
-        return self.base_url + self.twitpic.prefix.lstrip("/")
+        return self.twitpic.url
 
     @property
     def twitrpix_url(self) -> str:
         """Root of the TwitrPix API 1.0, ``http://HOST:PORT/twitrpix/1/``."""
-        return self.base_url + self.twitrpix.prefix.lstrip("/")
+        return self.twitrpix.url
 
     @property
     def statusnet_url(self) -> str:
         """Root of the StatusNet API, ``http://HOST:PORT/statusnet/api/``."""
-        return self.base_url + self.statusnet.prefix.lstrip("/")
+        return self.statusnet.url
 
     @property
     def twitpic_api_key(self) -> str:
@@ -501,7 +619,7 @@ class Sandbox:
     @property
     def statusnet_credentials(self) -> dict[str, str]:
         """``{"username": …, "password": …}`` the StatusNet service accepts (a copy)."""
-        return {"username": self.statusnet.username, "password": self.statusnet.password}
+        return self.statusnet.credentials()
 
     # --- lifecycle ---
 
@@ -676,6 +794,12 @@ def _plain_error(request: web.Request, exc: web.HTTPException) -> web.Response:
     return web.Response(
         status=exc.status, reason=exc.reason, body=json.dumps(body).encode(), headers=headers
     )
+
+
+def _service_label(key: type[Any] | str) -> str:
+    if isinstance(key, str):
+        return repr(key)
+    return getattr(key, "title", "") or key.__name__
 
 
 def service_context(request: web.Request) -> RequestContext:

@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .forms import read_form, xml_answer
+from .media_inspection import sniff_media_type
 from .server import BoundService, HeaderDict, service_context
-from .twitter_v1 import sniff_media_type
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -85,6 +85,7 @@ class StatusNetService(BoundService):
     """
 
     name = "statusnet"
+    title = "StatusNet"
     prefix = "/statusnet/api/"
 
     def __init__(self, *, username: str = "sandbox", password: str | None = None) -> None:
@@ -94,6 +95,14 @@ class StatusNetService(BoundService):
         self.redirect_to: str | None = None
         self.notices: list[StatusNetNotice] = []
         self._next_id = _FIRST_ID
+
+    def credentials(self) -> dict[str, str]:
+        """``{"username": …, "password": …}`` the service accepts (a copy)."""
+        return {"username": self.username, "password": self.password}
+
+    def records(self) -> dict[str, Any]:
+        """``notices``: accepted notices, in order."""
+        return {"notices": self.notices}
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register ``statuses/update.{json,xml}`` (every method, so non-POST gets 400)."""

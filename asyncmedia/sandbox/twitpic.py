@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .forms import ReceivedForm, read_form, xml_answer
+from .media_inspection import image_dimensions, sniff_media_type
 from .oauth import OAuthVerificationError, verify_oauth1
 from .server import BoundService, HeaderDict, service_context
-from .twitter_v1 import image_dimensions, sniff_media_type
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -91,6 +91,7 @@ class TwitPicService(BoundService):
     """
 
     name = "twitpic"
+    title = "TwitPic"
     prefix = "/twitpic/2/"
 
     def __init__(self, *, api_key: str | None = None) -> None:
@@ -100,6 +101,14 @@ class TwitPicService(BoundService):
         self.service_providers: frozenset[str] = DEFAULT_SERVICE_PROVIDERS
         #: Accepted uploads, in order.
         self.uploads: list[TwitPicUpload] = []
+
+    def credentials(self) -> dict[str, str]:
+        """The API key the service accepts."""
+        return {"api_key": self.api_key}
+
+    def records(self) -> dict[str, Any]:
+        """``uploads``: accepted uploads, in order."""
+        return {"uploads": self.uploads}
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register ``upload.json`` and ``upload.xml``."""

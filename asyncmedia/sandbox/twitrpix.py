@@ -38,8 +38,8 @@ from xml.etree import ElementTree
 from aiohttp import web
 
 from .forms import read_form, xml_answer
+from .media_inspection import sniff_media_type
 from .server import BoundService, service_context
-from .twitter_v1 import sniff_media_type
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -114,6 +114,7 @@ class TwitrPixService(BoundService):
     """
 
     name = "twitrpix"
+    title = "TwitrPix"
     prefix = "/twitrpix/1/"
 
     def __init__(self, *, api_key: str | None = None) -> None:
@@ -124,6 +125,14 @@ class TwitrPixService(BoundService):
         self.uploads: list[TwitrPixUpload] = []
         #: Tweet texts posted by ``uploadAndPost``.
         self.tweets: list[str] = []
+
+    def credentials(self) -> dict[str, str]:
+        """The API key the service accepts."""
+        return {"api_key": self.api_key}
+
+    def records(self) -> dict[str, Any]:
+        """``uploads`` (in order) and ``tweets`` (texts posted by uploadAndPost)."""
+        return {"uploads": self.uploads, "tweets": self.tweets}
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the upload methods (both formats) and ``ping``."""

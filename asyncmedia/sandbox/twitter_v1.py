@@ -8,7 +8,16 @@ Routes, under ``/1.1/``:
   machine per call;
 - ``POST media/metadata/create.json`` — alt text (JSON body, 200 with an empty body);
 - ``POST statuses/update_with_media.json`` — the legacy Tweet-with-one-image call (multipart
-  ``status`` + ``media[]``, at most 3 MB), recorded in :attr:`TwitterV1Service.statuses`.
+  ``status`` + ``media[]``, at most 3 MB), recorded in :attr:`TwitterV1Service.statuses`;
+- ``POST statuses/update.json`` — a Tweet with ``status``, ``media_ids`` (comma-separated ids
+  of processed media, up to 4 images or one GIF/video) and ``in_reply_to_status_id``,
+  urlencoded or in the query, so signed; 200 with the Tweet object, 403 code 187 for a
+  duplicate, 403 code 186 for a text over 280, 400 code 324 for a bad media id; recorded in
+  :attr:`Sandbox.posts <asyncmedia.sandbox.Sandbox.posts>` (service ``"x"``).
+
+As the real host answered (tweepy's recordings): FINALIZE is **200** with ``processing_info``
+when the media needs processing and 201 without; STATUS has the documented shape (no
+``media_key``, no ``size``); STATUS sent by POST is 400 code 38 "media parameter is missing."
 
 Every request is OAuth 1.0a-verified the way the real host does it (form bodies signed,
 multipart and JSON bodies not), and every upload leaves an :class:`UploadRecord` for tests.
@@ -36,8 +45,12 @@ from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, web
 
+from .forms import MediaPart, read_media_part
+from .media_inspection import image_dimensions, sniff_media_type
 from .oauth import AuthenticationFailed, MissingAuthorization, verify_oauth1
+from .posts import PostRecord
 from .server import BoundService, RequestContext, service_context
+from .tweet_rules import MAX_TWEET_LENGTH, media_problem, tweet_length
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -98,6 +111,7 @@ RATE_LIMITS: dict[str, int] = {
     "STATUS": 1000,
     "METADATA": 2000,
     "UPDATE_WITH_MEDIA": 300,
+    "TWEET": 300,
 }
 
 _FORM = "application/x-www-form-urlencoded"
@@ -105,6 +119,7 @@ _JSON_TYPE = "application/json;charset=utf-8"
 _HTML_TYPE = "text/html;charset=utf-8"
 _HEAD_BYTES = 65536
 _FIRST_MEDIA_ID = 1349010955083132928
+_FIRST_TWEET_ID = 1149914662164684800
 _OWNER_IDS = re.compile(r"^\d+(,\d+)*$")
 
 
@@ -227,19 +242,9 @@ class _Refusal(Exception):
 
 
 @dataclass
-class _MediaPart:
-    data: bytes | None  # None when larger than MAX_CHUNK_BYTES (not retained)
-    size: int
-    sha256: str
-    head: bytes
-    filename: str | None = None
-    content_type: str | None = None
-
-
-@dataclass
 class _Params:
     fields: dict[str, str]
-    media: _MediaPart | None
+    media: MediaPart | None
     form_body: str | None  # the raw body, only for application/x-www-form-urlencoded
     multipart: bool
 
@@ -266,113 +271,15 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-# --- media sniffing (independent of asyncmedia.sniff on purpose) ---
-
-
-def sniff_media_type(head: bytes) -> str | None:
-    """MIME type from the first bytes: PNG, JPEG, GIF, WEBP, MP4, MOV; None otherwise."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    box = head[4:8]
-    if box == b"ftyp":
-        return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
-    if box in (b"moov", b"mdat", b"wide", b"free", b"skip"):
-        return "video/quicktime"
-    return None
-
-
-def image_dimensions(media_type: str | None, head: bytes) -> tuple[int, int]:
-    """Width and height when cheaply readable from the header, else (0, 0)."""
-    try:
-        if media_type == "image/png" and len(head) >= 24:
-            return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
-        if media_type == "image/gif" and len(head) >= 10:
-            return int.from_bytes(head[6:8], "little"), int.from_bytes(head[8:10], "little")
-        if media_type == "image/webp":
-            return _webp_dimensions(head)
-        if media_type == "image/jpeg":
-            return _jpeg_dimensions(head)
-    except IndexError:
-        pass
-    return 0, 0
-
-
-def _webp_dimensions(head: bytes) -> tuple[int, int]:
-    chunk = head[12:16]
-    if chunk == b"VP8X" and len(head) >= 30:
-        return (
-            1 + int.from_bytes(head[24:27], "little"),
-            1 + int.from_bytes(head[27:30], "little"),
-        )
-    if chunk == b"VP8 " and len(head) >= 30:
-        return (
-            int.from_bytes(head[26:28], "little") & 0x3FFF,
-            int.from_bytes(head[28:30], "little") & 0x3FFF,
-        )
-    if chunk == b"VP8L" and len(head) >= 25:
-        bits = int.from_bytes(head[21:25], "little")
-        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    return 0, 0
-
-
-def _jpeg_dimensions(head: bytes) -> tuple[int, int]:
-    sof = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-    i = 2
-    while i + 9 <= len(head):
-        if head[i] != 0xFF:
-            return 0, 0
-        marker = head[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if marker in sof:
-            height = int.from_bytes(head[i + 5 : i + 7], "big")
-            width = int.from_bytes(head[i + 7 : i + 9], "big")
-            return width, height
-        i += 2 + int.from_bytes(head[i + 2 : i + 4], "big")
-    return 0, 0
-
-
 # --- request reading ---
 
 
-async def _read_media_part(part: BodyPartReader) -> _MediaPart:
-    hasher = hashlib.sha256()
-    kept: bytearray | None = bytearray()
-    head = b""
-    size = 0
-    while chunk := await part.read_chunk(65536):
-        hasher.update(chunk)
-        size += len(chunk)
-        if len(head) < _HEAD_BYTES:
-            head += chunk[: _HEAD_BYTES - len(head)]
-        if kept is not None:
-            if size <= MAX_CHUNK_BYTES:
-                kept += chunk
-            else:
-                kept = None  # over any limit: count and hash, but stop retaining
-    return _MediaPart(
-        data=bytes(kept) if kept is not None else None,
-        size=size,
-        sha256=hasher.hexdigest(),
-        head=head,
-        filename=part.filename,
-        content_type=part.headers.get("Content-Type"),
-    )
-
-
-def _media_from_base64(request: web.Request, text: str) -> _MediaPart:
+def _media_from_base64(request: web.Request, text: str) -> MediaPart:
     try:
         data = base64.b64decode(text, validate=False)
     except (binascii.Error, ValueError):
         raise _shape_b(request, "media_data is not valid base64.") from None
-    return _MediaPart(
+    return MediaPart(
         data=data if len(data) <= MAX_CHUNK_BYTES else None,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
@@ -389,7 +296,7 @@ async def _read_params(
     update_with_media).
     """
     fields = {key: request.query.getall(key)[-1] for key in request.query}
-    media: _MediaPart | None = None
+    media: MediaPart | None = None
     form_body: str | None = None
     multipart = request.content_type.startswith("multipart/")
     try:
@@ -399,7 +306,7 @@ async def _read_params(
                 if not isinstance(part, BodyPartReader):
                     raise _shape_b(request, "Nested multipart bodies are not supported.")
                 if part.name in media_names:
-                    media = await _read_media_part(part)
+                    media = await read_media_part(part)
                 elif part.name == "media_data":
                     media = _media_from_base64(request, (await part.read()).decode("ascii"))
                 elif part.name:
@@ -435,14 +342,29 @@ class TwitterV1Service(BoundService):
     """
 
     name = "twitter_v1"
+    title = "Twitter v1.1"
     prefix = "/1.1/"
+    description_key = "twitter"
+    url_keys = ("upload_url", "api_url")
 
     def __init__(self) -> None:
         #: Media by ``media_id``.
         self.uploads: dict[int, UploadRecord] = {}
         #: Tweets posted with ``statuses/update_with_media``, in order.
         self.statuses: list[StatusRecord] = []
+        #: Tweets created with ``statuses/update.json``, by id (the Tweet objects answered).
+        self.tweets: dict[str, dict[str, Any]] = {}
         self._last_id = _FIRST_MEDIA_ID - 1
+        self._last_tweet_id = _FIRST_TWEET_ID - 1
+
+    def credentials(self) -> dict[str, str]:
+        """The OAuth 1.0a keys the sandbox accepts (:attr:`Sandbox.credentials`)."""
+        return {key: str(value) for key, value in self.sandbox.credentials.items()}
+
+    def records(self) -> dict[str, Any]:
+        """``uploads`` (media by id), ``statuses`` (update_with_media Tweets) and ``tweets``
+        (statuses/update Tweets by id)."""
+        return {"uploads": self.uploads, "statuses": self.statuses, "tweets": self.tweets}
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the ``/1.1/`` routes on ``app``."""
@@ -455,6 +377,7 @@ class TwitterV1Service(BoundService):
         app.router.add_route(
             "POST", self.prefix + "statuses/update_with_media.json", self.update_with_media
         )
+        app.router.add_route("POST", self.prefix + "statuses/update.json", self.update_status)
 
     # --- shared steps ---
 
@@ -565,7 +488,8 @@ class TwitterV1Service(BoundService):
             if command is None:
                 return self._simple_upload(request, params)
             if command == "STATUS":
-                raise _shape_b(request, "STATUS must be sent with GET.", status=405)
+                # What the real upload host answered to STATUS sent by POST (reported twice).
+                raise _shape_a(400, 38, "media parameter is missing.")
             if command in ("INIT", "FINALIZE") and params.multipart:
                 raise _shape_b(
                     request, f"{command} must be sent as application/x-www-form-urlencoded."
@@ -731,7 +655,9 @@ class TwitterV1Service(BoundService):
             }
         elif record.processing:
             body["processing_info"] = self._terminal_info(record)
-        return _json_response(201, body)
+        # Recorded: 200 when processing_info comes back (tweepy testvideoupload.yaml), 201
+        # without (testmediauploadmp4.yaml).
+        return _json_response(200 if "processing_info" in body else 201, body)
 
     def _media_body(self, record: UploadRecord) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -768,7 +694,16 @@ class TwitterV1Service(BoundService):
             else:
                 failed = self.sandbox.processing_outcome == "failed"
                 record.state = "failed" if failed else "succeeded"
-        body = self._media_body(record)
+        # The documented shape: no media_key, no size; the media object once succeeded; a
+        # failed answer without expires_after_secs.
+        body: dict[str, Any] = {
+            "media_id": record.media_id,
+            "media_id_string": record.media_id_string,
+        }
+        if record.state != "failed":
+            body["expires_after_secs"] = self._expires_in(record)
+        if record.state == "succeeded":
+            body.update(self._media_object(record))
         if record.state in ("pending", "in_progress"):
             info: dict[str, Any] = {
                 "state": record.state,
@@ -918,3 +853,117 @@ class TwitterV1Service(BoundService):
             "extended_entities": {"media": [entity]},
             "user": {"id": int(user_id) if user_id.isdigit() else 1, "screen_name": "sandbox"},
         }
+
+    async def update_status(self, request: web.Request) -> web.Response:
+        """``POST statuses/update.json``: a Tweet with ``status``, ``media_ids`` and
+        ``in_reply_to_status_id``, urlencoded (or in the query): every field is signed."""
+        context = service_context(request)
+        context.command = "TWEET"
+        context.rate_limit = ("twitter_v1:TWEET", RATE_LIMITS["TWEET"])
+        try:
+            params = await _read_params(request)
+            self._authenticate(request, params.form_body, context)
+            fault = await self.sandbox.strike(request, "TWEET")
+            if fault is not None:
+                return fault
+            if params.multipart:
+                raise _shape_b(request, "statuses/update must be sent urlencoded.")
+            fields = dict(params.fields)
+            status = fields.get("status", "")
+            raw_ids = fields.get("media_ids", "")
+            ids = [part.strip() for part in raw_ids.split(",")] if raw_ids else []
+            if not status and not ids:
+                raise _shape_a(400, 170, "Missing required parameter: status.")
+            if tweet_length(status) > MAX_TWEET_LENGTH:
+                raise _shape_a(403, 186, "Tweet needs to be a bit shorter.")
+            records = [self._tweetable(request, media_id) for media_id in ids]
+            problem = media_problem([record.media_type or "" for record in records])
+            if problem is not None:
+                code = 323 if any(r.media_type == "image/gif" for r in records) else 324
+                raise _shape_a(400, code, problem)
+            if status and any(
+                post.service == "x" and post.text == status for post in self.sandbox.posts
+            ):
+                raise _shape_a(403, 187, "Status is a duplicate.")
+            self._last_tweet_id += 1 + secrets.randbelow(1 << 16)
+            tweet_id = str(self._last_tweet_id)
+            reply_to = fields.get("in_reply_to_status_id")
+            # Unknown reply ids are ignored, as the real service does.
+            parent = self.tweets.get(reply_to or "")
+            tweet = self._update_tweet(tweet_id, status, records, parent)
+            self.tweets[tweet_id] = tweet
+            self.sandbox.posts.append(
+                PostRecord(
+                    service="x",
+                    text=status,
+                    media_ids=tuple(record.media_id_string for record in records),
+                    alt_texts=tuple(record.alt_text for record in records),
+                    raw=fields,
+                )
+            )
+            return _json_response(200, tweet)
+        except _Refusal as refusal:
+            return refusal.response
+
+    def _tweetable(self, request: web.Request, media_id: str) -> UploadRecord:
+        """The processed, unexpired media ``media_id`` names, or 400 code 324."""
+        record = self.uploads.get(int(media_id)) if media_id.isdigit() else None
+        if record is None or self._expires_in(record) <= 0:
+            raise _shape_a(400, 324, f"The validation of media ids failed: {media_id} not found.")
+        if record.state != "succeeded":
+            raise _shape_a(
+                400, 324, f"The validation of media ids failed: {media_id} is not ready yet."
+            )
+        return record
+
+    def _update_tweet(
+        self,
+        tweet_id: str,
+        status: str,
+        records: list[UploadRecord],
+        parent: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """A Tweet object in the recorded shape, with one media entity per attached media."""
+        user_id = self.sandbox.credentials["access_token"].split("-", 1)[0]
+        text = status
+        entities: list[dict[str, Any]] = []
+        if records:
+            code = format(int(tweet_id) % 36**10, "x")[:10]
+            short = f"https://t.co/{code}"
+            start = len(status) + 1 if status else 0
+            text = f"{status} {short}" if status else short
+            for index, record in enumerate(records, 1):
+                kind = record.media_type or ""
+                entities.append(
+                    {
+                        "id": record.media_id,
+                        "id_str": record.media_id_string,
+                        "indices": [start, start + len(short)],
+                        "url": short,
+                        "display_url": f"pic.twitter.com/{code}",
+                        "expanded_url": (
+                            f"https://twitter.com/sandbox/status/{tweet_id}/photo/{index}"
+                        ),
+                        "type": (
+                            "video"
+                            if kind.startswith("video/")
+                            else "animated_gif"
+                            if kind == "image/gif"
+                            else "photo"
+                        ),
+                    }
+                )
+        tweet: dict[str, Any] = {
+            "created_at": time.strftime("%a %b %d %H:%M:%S +0000 %Y", time.gmtime()),
+            "id": int(tweet_id),
+            "id_str": tweet_id,
+            "text": text,
+            "truncated": False,
+            "entities": {"hashtags": [], "urls": [], "user_mentions": [], "media": entities},
+            "in_reply_to_status_id": int(parent["id_str"]) if parent else None,
+            "in_reply_to_status_id_str": parent["id_str"] if parent else None,
+            "user": {"id": int(user_id) if user_id.isdigit() else 1, "screen_name": "sandbox"},
+        }
+        if entities:
+            tweet["extended_entities"] = {"media": entities}
+        return tweet

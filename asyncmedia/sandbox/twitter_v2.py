@@ -11,9 +11,18 @@ Routes, under ``/2/``:
 - ``GET media/upload?media_id=…&command=STATUS`` — one processing step per call, driven by the
   sandbox knobs shared with v1.1 (``check_after_secs``, ``processing_steps``,
   ``processing_outcome``);
-- ``POST media/metadata`` — ``{"id": …, "metadata": {"alt_text": {"text": …}}}``.
+- ``POST media/metadata`` — ``{"id": …, "metadata": {"alt_text": {"text": …}}}``;
+- ``POST tweets`` — JSON ``{"text", "media": {"media_ids": [...]}, "reply":
+  {"in_reply_to_tweet_id"}}``: 201 ``{"data": {"id", "text", "edit_history_tweet_ids"}}``;
+  problem objects for unknown or unprocessed media ids, more than 4 media, mixed media, a text
+  over 280 characters (400) and duplicate content (403); recorded in :attr:`Sandbox.posts
+  <asyncmedia.sandbox.Sandbox.posts>` (service ``"x"``), with fault injection (command
+  ``"TWEET"``).
 
-Every answer is ``{"data": {...}}`` with status 200 (the spec's code) and string ids;
+Every answer is ``{"data": {...}}`` with status 200 (the spec's code) and string ids, except
+finalize, which answers as the one real v2 FINALIZE on record did: **201**, with
+``data.image {image_type, w, h}`` for an image (200 when ``processing_info`` follows, as v1.1
+does), and ``POST tweets`` (201);
 errors are problem objects (``application/problem+json``).  Authentication: OAuth 1.0a user
 context, verified like v1.1 (JSON and multipart bodies unsigned, query signed), or
 ``Authorization: Bearer <sandbox.x_bearer_token>``.  Knob: :attr:`TwitterV2Service.throttle`
@@ -33,8 +42,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
+from .forms import MediaPart, read_media_part
+from .media_inspection import image_dimensions, sniff_media_type
 from .oauth import OAuthVerificationError, verify_oauth1
+from .posts import PostRecord
 from .server import BoundService, RequestContext, Throttle, service_context
+from .tweet_rules import MAX_TWEET_LENGTH, media_problem, tweet_length
 from .twitter_v1 import (
     MAX_ALT_TEXT,
     MAX_CHUNK_BYTES,
@@ -43,10 +56,6 @@ from .twitter_v1 import (
     MAX_SEGMENT_INDEX,
     MAX_VIDEO_BYTES,
     UploadRecord,
-    _MediaPart,
-    _read_media_part,
-    image_dimensions,
-    sniff_media_type,
 )
 
 if TYPE_CHECKING:
@@ -92,7 +101,15 @@ _GIF_CATEGORIES = frozenset({"tweet_gif", "dm_gif"})
 _PROBLEM_TYPE = "application/problem+json"
 _JSON_TYPE = "application/json; charset=utf-8"
 _FIRST_ID = 1880028106020515840
-_RATE_LIMITS = {"SIMPLE": 500, "INIT": 500, "APPEND": 20000, "FINALIZE": 500, "STATUS": 1000}
+_RATE_LIMITS = {
+    "SIMPLE": 500,
+    "INIT": 500,
+    "APPEND": 20000,
+    "FINALIZE": 500,
+    "STATUS": 1000,
+    "TWEET": 200,
+}
+_FIRST_TWEET_ID = 1445880548472328192
 
 
 class _Problem(Exception):
@@ -121,9 +138,11 @@ def _invalid(message: str) -> _Problem:
     )
 
 
-def _data(body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> web.Response:
+def _data(
+    body: Mapping[str, Any], headers: Mapping[str, str] | None = None, *, status: int = 200
+) -> web.Response:
     return web.Response(
-        status=200,
+        status=status,
         body=json.dumps({"data": body}, separators=(",", ":")).encode(),
         headers={"Content-Type": _JSON_TYPE, **(headers or {})},
     )
@@ -141,11 +160,11 @@ async def _json_object(request: web.Request, what: str) -> dict[str, Any]:
     return payload
 
 
-async def _multipart(request: web.Request) -> tuple[dict[str, str], _MediaPart | None]:
+async def _multipart(request: web.Request) -> tuple[dict[str, str], MediaPart | None]:
     if not request.content_type.startswith("multipart/"):
         raise _invalid("Expected a multipart/form-data body.")
     fields: dict[str, str] = {}
-    media: _MediaPart | None = None
+    media: MediaPart | None = None
     reader = await request.multipart()
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader):
@@ -153,7 +172,7 @@ async def _multipart(request: web.Request) -> tuple[dict[str, str], _MediaPart |
         if part.name == "media":
             if part.filename is None:
                 raise _invalid("The media part needs a filename.")
-            media = await _read_media_part(part)
+            media = await read_media_part(part)
         elif part.name:
             fields[part.name] = (await part.read()).decode("utf-8")
     return fields, media
@@ -168,14 +187,30 @@ class TwitterV2Service(BoundService):
     """
 
     name = "twitter_v2"
+    title = "X API v2"
     prefix = "/2/"
+    description_key = "x2"
+    url_keys = ("upload_url",)
 
     def __init__(self) -> None:
         self.uploads: dict[str, UploadRecord] = {}
         self.auth_schemes: list[str] = []
         #: For fault injection, the next ``throttle.count`` requests answer 429.
         self.throttle = Throttle()
+        #: Tweets created with ``POST tweets``, by id (the ``data`` objects answered).
+        self.tweets: dict[str, dict[str, Any]] = {}
         self._last_id = _FIRST_ID - 1
+        self._last_tweet_id = _FIRST_TWEET_ID - 1
+
+    def credentials(self) -> dict[str, str]:
+        """The bearer token and the OAuth 1.0a keys the sandbox accepts."""
+        oauth1 = {key: str(value) for key, value in self.sandbox.credentials.items()}
+        return {"bearer_token": self.sandbox.x_bearer_token, **oauth1}
+
+    def records(self) -> dict[str, Any]:
+        """``uploads`` (media by string id), ``auth_schemes`` (one per request) and ``tweets``
+        (Tweets created with ``POST tweets``, by id)."""
+        return {"uploads": self.uploads, "auth_schemes": self.auth_schemes, "tweets": self.tweets}
 
     def setup(self, app: web.Application, sandbox: Sandbox) -> None:
         """Register the ``/2/`` routes on ``app``."""
@@ -191,6 +226,7 @@ class TwitterV2Service(BoundService):
         app.router.add_route(
             "POST", self.prefix + "media/metadata", self._wrap("METADATA", self._metadata)
         )
+        app.router.add_route("POST", self.prefix + "tweets", self._wrap("TWEET", self._tweet))
 
     def _wrap(self, command: str, handler: Any) -> Any:
         async def route(request: web.Request) -> web.Response:
@@ -412,7 +448,15 @@ class TwitterV2Service(BoundService):
             kind = record.media_type or ""
             record.processing = kind.startswith("video/") or kind == "image/gif"
             record.state = "pending" if record.processing else "succeeded"
-        return _data(self._body(record))
+        body = self._body(record)
+        kind = record.media_type or ""
+        if kind.startswith("image/") and record.state == "succeeded":
+            body["image"] = {"image_type": kind, "w": record.width, "h": record.height}
+        elif kind.startswith("video/") and record.state == "succeeded":
+            body["video"] = {"video_type": kind}
+        # The real v2 FINALIZE on record (an image) is 201; with processing_info to follow,
+        # 200 as v1.1 answers.
+        return _data(body, status=200 if "processing_info" in body else 201)
 
     async def _status(self, request: web.Request) -> web.Response:
         command = request.query.get("command")
@@ -449,3 +493,94 @@ class TwitterV2Service(BoundService):
             raise _invalid("The media is not ready (upload or processing unfinished).")
         record.alt_text = text
         return _data({"id": media_id, "associated_metadata": {"alt_text": {"text": text}}})
+
+    async def _tweet(self, request: web.Request) -> web.Response:
+        """``POST tweets``: create a Tweet from a JSON body (never signed)."""
+        payload = await _json_object(request, "tweets")
+        fault = await self.sandbox.strike(request, "TWEET")
+        if fault is not None:
+            return fault
+        text = payload.get("text")
+        media = payload.get("media")
+        reply = payload.get("reply")
+        if text is not None and not isinstance(text, str):
+            raise _invalid("text must be a string.")
+        ids: list[Any] = []
+        if media is not None:
+            raw_ids = media.get("media_ids") if isinstance(media, dict) else None
+            if not isinstance(raw_ids, list) or not raw_ids:
+                raise _invalid("media.media_ids must be a non-empty array of id strings.")
+            ids = raw_ids
+        if any(not isinstance(media_id, str) or not media_id.isdigit() for media_id in ids):
+            raise _invalid("media.media_ids must hold media ids as strings.")
+        if not text and not ids:
+            raise _invalid("text is required unless media is given.")
+        if tweet_length(text or "") > MAX_TWEET_LENGTH:
+            raise _invalid("Your Tweet text is too long.")
+        records = [self._tweetable(media_id) for media_id in ids]
+        problem = media_problem([record.media_type or "" for record in records])
+        if problem is not None:
+            raise _invalid(problem)
+        reply_to: str | None = None
+        if reply is not None:
+            parent = reply.get("in_reply_to_tweet_id") if isinstance(reply, dict) else None
+            if not isinstance(parent, str) or not parent.isdigit():
+                raise _invalid("reply.in_reply_to_tweet_id must be a Tweet id string.")
+            if parent not in self.tweets:
+                raise _problem(
+                    403,
+                    "Forbidden",
+                    "You attempted to reply to a Tweet that is deleted or not visible to you.",
+                )
+            reply_to = parent
+        if text and any(post.service == "x" and post.text == text for post in self.sandbox.posts):
+            raise _problem(
+                403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."
+            )
+        self._last_tweet_id += 1 + secrets.randbelow(1 << 16)
+        tweet_id = str(self._last_tweet_id)
+        shown = text or ""
+        if records:
+            link = f"https://t.co/{format(int(tweet_id) % 36**10, 'x')[:10]}"
+            shown = f"{shown} {link}" if shown else link
+        data = {"id": tweet_id, "text": shown, "edit_history_tweet_ids": [tweet_id]}
+        self.tweets[tweet_id] = {**data, "in_reply_to_tweet_id": reply_to}
+        self.sandbox.posts.append(
+            PostRecord(
+                service="x",
+                text=text or "",
+                media_ids=tuple(record.media_id_string for record in records),
+                alt_texts=tuple(record.alt_text for record in records),
+                raw=payload,
+            )
+        )
+        return _data(data, status=201)
+
+    def _tweetable(self, media_id: str) -> UploadRecord:
+        """The processed media ``media_id`` names, uploaded with v2 or v1.1 (one media store
+        on X), or the invalid-request problem with the id in ``parameters``."""
+        record = self.uploads.get(media_id)
+        if record is None:
+            v1 = self.sandbox.find_service("twitter_v1")
+            uploads = getattr(v1, "uploads", {})
+            record = uploads.get(int(media_id))
+        if record is None or self._expires_in(record) <= 0:
+            raise self._bad_media(media_id, "was not found or has expired")
+        if record.state != "succeeded":
+            raise self._bad_media(media_id, "is not processed yet; wait for STATUS to succeed")
+        return record
+
+    @staticmethod
+    def _bad_media(media_id: str, why: str) -> _Problem:
+        return _problem(
+            400,
+            "Invalid Request",
+            "One or more parameters to your request was invalid.",
+            "https://api.twitter.com/2/problems/invalid-request",
+            errors=[
+                {
+                    "parameters": {"media.media_ids": [media_id]},
+                    "message": f"Your media IDs are invalid: media {media_id} {why}.",
+                }
+            ],
+        )

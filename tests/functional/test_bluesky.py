@@ -135,8 +135,9 @@ async def test_server_blob_limit_is_rejected_media_size(sandbox: Sandbox) -> Non
         with pytest.raises(RejectedMediaSize) as caught:
             await client.upload_blob(png_bytes(150_000))
     assert isinstance(caught.value, MediaTooLarge)
-    assert caught.value.code == "BlobTooLarge" and caught.value.status == 400
-    assert "maximum size is 100000 bytes" in caught.value.message
+    # The reference PDS refuses from the Content-Length: 413 PayloadTooLarge.
+    assert caught.value.code == "PayloadTooLarge" and caught.value.status == 413
+    assert caught.value.message == "request entity too large"
     assert caught.value.size == 150_000
     assert service(sandbox).blobs == {}
 

@@ -29,12 +29,17 @@ from asyncmedia import (
     RejectedMediaType,
     UnsupportedMediaType,
 )
-from asyncmedia.sandbox import MastodonService, Sandbox
+from asyncmedia.sandbox import MastodonService, RequestRecord, Sandbox
 
 
 def service(sandbox: Sandbox) -> MastodonService:
     assert sandbox.mastodon is not None
     return sandbox.mastodon
+
+
+def media_requests(sandbox: Sandbox) -> list[RequestRecord]:
+    """The requests after the (public, once per client) instance document reads."""
+    return [r for r in sandbox.requests if not r.path.rstrip("/").endswith("/instance")]
 
 
 @pytest.fixture
@@ -64,7 +69,7 @@ async def test_every_source_kind_ready_at_once_byte_exact(
     assert media.url is not None and media.preview_url is not None
     assert media.meta["focus"] == {"x": 0.25, "y": -1.0}
     assert media.raw["id"] == media.id
-    assert [r.status for r in sandbox.requests] == [200]
+    assert [r.status for r in media_requests(sandbox)] == [200]
 
 
 async def test_video_is_accepted_then_polled_until_ready(
@@ -83,7 +88,7 @@ async def test_video_is_accepted_then_polled_until_ready(
     record = service(sandbox).media[media.id]
     assert record.sha256 == sha(data)
     assert media.type == "video" and media.url is not None
-    assert [r.status for r in sandbox.requests] == [202, 206, 206, 200]
+    assert [r.status for r in media_requests(sandbox)] == [202, 206, 206, 200]
     assert slept == [0.01, 0.02, 0.04]  # doubling from poll_interval, capped
 
 
@@ -157,7 +162,7 @@ async def test_processing_timeout_with_an_instant_injected_sleep(sandbox: Sandbo
         client.transport.sleep = no_sleep
         with pytest.raises(ProcessingTimeout):
             await client.upload_media(mp4_bytes(100_000))
-    polls = [r for r in sandbox.requests if r.method == "GET"]
+    polls = [r for r in media_requests(sandbox) if r.method == "GET"]
     assert 3 <= len(polls) <= 6  # 1+2+4+5+5 = 17 s of scheduled waits fit in 20 s
 
 
@@ -172,6 +177,7 @@ async def test_wrong_token_is_authentication_error(sandbox: Sandbox) -> None:
 async def test_server_refusals_are_typed_with_the_server_message(
     client: MastodonClient, sandbox: Sandbox
 ) -> None:
+    await client.instance_limits()  # read before the instance lowers its limit below
     service(sandbox).image_size_limit = 10_000
     with pytest.raises(RejectedMediaSize) as too_big:
         await client.upload_media(png_bytes(20_000))
@@ -188,17 +194,19 @@ async def test_server_refusals_are_typed_with_the_server_message(
 
 
 async def test_client_side_checks_send_nothing(client: MastodonClient, sandbox: Sandbox) -> None:
+    service(sandbox).description_limit = 1500
     with pytest.raises(ValueError, match="1500"):
         await client.upload_media(png_bytes(), description="x" * 1501)
     for focus in ((1.5, 0), (0, -1.01), (float("nan"), 0)):
         with pytest.raises(ValueError, match="focus"):
             await client.upload_media(png_bytes(), focus=focus)
-    assert sandbox.requests == []
+    assert media_requests(sandbox) == []
 
 
 async def test_rate_limit_reset_comes_from_the_iso_header(sandbox: Sandbox) -> None:
-    service(sandbox).throttle.count = 1
     async with MastodonClient(sandbox.mastodon_url, sandbox.mastodon_token) as client:
+        await client.instance_limits()
+        service(sandbox).throttle.count = 1  # the upload, not the instance document
         with pytest.raises(RateLimitError) as caught:
             await client.upload_media(png_bytes())
     reset_header = caught.value.headers["X-RateLimit-Reset"]

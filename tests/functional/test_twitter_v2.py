@@ -203,3 +203,21 @@ async def test_short_rate_limit_is_waited_out(sandbox: Sandbox) -> None:
         media = await client.upload_media(png_bytes())
     assert slept and slept[0] <= 2.0
     assert v2(sandbox).uploads[media.media_id_string].sha256 == sha(png_bytes())
+
+
+async def test_finalize_answers_201_with_image_as_the_real_service(
+    oauth_client: MediaClient, sandbox: Sandbox
+) -> None:
+    """The one real v2 FINALIZE on record (an image): 201 with data.image {image_type, w, h};
+    with processing to follow, 200 (as v1.1 answers).  The client reads both."""
+    image = await oauth_client.upload_media(png_bytes(), chunked=True)
+    clip = await oauth_client.upload_media(mp4_bytes(300_000))
+    finalizes = [(r.path, r.status) for r in sandbox.requests if r.command == "FINALIZE"]
+    assert finalizes == [
+        (f"/2/media/upload/{image.media_id_string}/finalize", 201),
+        (f"/2/media/upload/{clip.media_id_string}/finalize", 200),
+    ]
+    assert image.raw["image"] == {"image_type": "image/png", "w": 64, "h": 48}
+    assert image.processing_info is None and image.media_key == f"3_{image.media_id_string}"
+    assert clip.processing_info == {"state": "succeeded", "progress_percent": 100}
+    assert clip.media_key == f"7_{clip.media_id_string}" and clip.size == 300_000
