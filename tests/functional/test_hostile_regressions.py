@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -511,3 +512,119 @@ async def test_a_source_failing_mid_upload_is_a_media_source_error_not_retried(
     assert isinstance(cause, OSError if how == "eio" else ValueError), repr(cause)
     uploads = [r for r in sandbox.requests if r.command in (None, "APPEND")]
     assert len([r for r in uploads if r.command is None]) <= 1  # the simple upload: not retried
+
+
+# -- the sandbox answers 4xx, never 500 ------------------------------------------------------
+
+
+def _multipart_body(boundary: str, *parts: bytes) -> bytes:
+    return b"".join(f"--{boundary}\r\n".encode() + part + b"\r\n" for part in parts) + (
+        f"--{boundary}--\r\n".encode()
+    )
+
+
+TEXT_PART = b'Content-Disposition: form-data; name="status"\r\n\r\ncaf\xe9'
+FILE_PART = b'Content-Disposition: form-data; name="media"; filename="a.png"\r\n\r\n' + PNG[:64]
+MP = "multipart/form-data; boundary=xyz"
+SANDBOX_CASES = [
+    ("superscript-segment-index", "POST", "/1.1/media/upload.json", "valid", MP,
+     _multipart_body("xyz", b'Content-Disposition: form-data; name="command"\r\n\r\nAPPEND',
+                     b'Content-Disposition: form-data; name="media_id"\r\n\r\n1',
+                     "Content-Disposition: form-data; name=\"segment_index\"\r\n\r\n²".encode(),
+                     FILE_PART)),
+    ("superscript-reply-id", "POST", "/statusnet/api/statuses/update.json", "basic",
+     "application/x-www-form-urlencoded", "status=hi&in_reply_to_status_id=²".encode()),
+    ("deep-json-v1", "POST", "/1.1/media/metadata/create.json", "valid", "application/json",
+     DEEP_JSON),
+    ("deep-json-v2", "POST", "/2/media/upload/initialize", "bearer-x", "application/json",
+     DEEP_JSON),
+    ("deep-json-bluesky", "POST", "/bluesky/xrpc/com.atproto.server.createSession", "none",
+     "application/json", DEEP_JSON),
+    ("non-utf8-field-twitpic", "POST", "/twitpic/2/upload.json", "valid", MP,
+     _multipart_body("xyz", TEXT_PART, FILE_PART)),
+    ("non-utf8-field-mastodon", "POST", "/mastodon/api/v2/media", "bearer", MP,
+     _multipart_body("xyz", TEXT_PART, FILE_PART)),
+    ("charset-bogus-form", "POST", "/1.1/statuses/update_with_media.json", "valid",
+     "application/x-www-form-urlencoded; charset=bogus", b"status=hi"),
+    ("charset-bogus-json", "POST", "/bluesky/xrpc/com.atproto.server.createSession", "none",
+     "application/json; charset=bogus", b"{}"),
+    ("non-utf8-bearer-mastodon", "POST", "/mastodon/api/v2/media", "bearer-binary", MP,
+     _multipart_body("xyz", FILE_PART)),
+    ("non-utf8-bearer-x2", "POST", "/2/media/upload", "bearer-binary", MP,
+     _multipart_body("xyz", FILE_PART)),
+    ("no-boundary", "POST", "/twitrpix/1/upload.json", "none", "multipart/form-data",
+     _multipart_body("xyz", FILE_PART)),
+    ("wrong-boundary", "POST", "/mastodon/api/v2/media", "bearer",
+     "multipart/form-data; boundary=other", _multipart_body("xyz", FILE_PART)),
+    ("unterminated", "POST", "/2/media/upload", "bearer-x", MP,
+     b"--xyz\r\n" + FILE_PART),
+    ("part-header-over-8k", "POST", "/1.1/media/upload.json", "valid", MP,
+     _multipart_body("xyz", b"X-Pad: " + b"p" * 9000 + b"\r\n" + FILE_PART)),
+]
+
+
+async def _raw(sb: Sandbox, method: str, path: str, auth: str, content_type: str,
+               body: bytes, *, cut: bool = False) -> tuple[int | None, bytes]:
+    base = URL(sb.base_url)
+    headers = [f"Host: {base.host}:{base.port}".encode(), b"Connection: close",
+               f"Content-Type: {content_type}".encode(),
+               f"Content-Length: {len(body) + (1000 if cut else 0)}".encode()]
+    if auth == "valid":
+        from asyncmedia.auth import OAuth1
+
+        value = OAuth1(**sb.credentials).authorization(method, sb.base_url.rstrip("/") + path)
+        headers += [f"Authorization: {value}".encode(),
+                    f"X-Verify-Credentials-Authorization: {value}".encode(),
+                    b"X-Auth-Service-Provider: "
+                    b"https://api.twitter.com/1.1/account/verify_credentials.json"]
+    elif auth == "basic":
+        pair = "{username}:{password}".format(**sb.statusnet_credentials).encode()
+        headers.append(b"Authorization: Basic " + __import__("base64").b64encode(pair))
+    elif auth == "bearer":
+        headers.append(f"Authorization: Bearer {sb.mastodon_token}".encode())
+    elif auth == "bearer-x":
+        headers.append(f"Authorization: Bearer {sb.x_bearer_token}".encode())
+    elif auth == "bearer-binary":
+        headers.append(b"Authorization: Bearer \xff\xfe\xc3(")
+    reader, writer = await asyncio.open_connection(base.host, base.port)
+    try:
+        request_line = f"{method} {path} HTTP/1.1\r\n".encode()
+        writer.write(request_line + b"\r\n".join(headers) + b"\r\n\r\n" + body)
+        await writer.drain()
+        if cut:
+            return None, b""
+        answer = await reader.read()
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    return int(answer.split(b" ", 2)[1]), answer
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "auth", "content_type", "body"),
+    [pytest.param(*case[1:], id=case[0]) for case in SANDBOX_CASES],
+)
+async def test_sandbox_answers_malformed_requests_with_4xx(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture, method: str, path: str, auth: str,
+    content_type: str, body: bytes,
+) -> None:
+    with caplog.at_level(logging.INFO, logger="asyncmedia"):
+        status, answer = await _raw(sandbox, method, path, auth, content_type, body)
+    assert status is not None and 400 <= status < 500, answer[:300]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_sandbox_notes_a_client_that_goes_away_in_one_line(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="asyncmedia"):
+        await _raw(sandbox, "POST", "/twitpic/2/upload.json", "valid", MP,
+                   _multipart_body("xyz", FILE_PART)[:100], cut=True)
+        for _ in range(100):
+            if sandbox.requests:
+                break
+            await asyncio.sleep(0.02)
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    notes = [r for r in caplog.records if "went away" in r.getMessage()]
+    assert len(notes) == 1 and notes[0].exc_info is None
+    assert "\n" not in notes[0].getMessage()
