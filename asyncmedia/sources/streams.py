@@ -3,6 +3,7 @@ or an async iterable of bytes chunks."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterable, AsyncIterator
 
 import aiohttp
@@ -159,7 +160,10 @@ class AsyncIterableSource(MediaSource):
         self._pending = memoryview(b"")
         closer = getattr(self._iterator, "aclose", None)
         if self._own_iterator and callable(closer):
-            await closer()
+            # Shielded: cancelled meanwhile, the iterator still finishes closing.
+            closing = asyncio.ensure_future(closer())
+            closing.add_done_callback(lambda done: done.cancelled() or done.exception())
+            await asyncio.shield(closing)
 
     def describe(self) -> str:
         return "async iterable"
