@@ -5,9 +5,10 @@ and v2), Mastodon, Bluesky, TwitPic, TwitrPix and StatusNet with generated answe
 statuses, valid, truncated and mis-shaped JSON/XML, deep nesting, odd ids and processing
 states, wrong content types, gzip (real, bogus, bombs), answers in pieces, slow trickles,
 resets, cut-short bodies, redirects to a second recording origin, to themselves (loops) and
-to malformed locations.  For every case: the call returns its result type or raises an
-``AsyncMediaError``; no secret reaches the second origin; no descriptor, task, loop error or
-ResourceWarning is left; it ends in bounded time.
+to malformed locations; now and then the caller cancels at a random point.  For every case:
+the call returns its result type, raises an ``AsyncMediaError`` (or the cancellation asked
+for); no secret reaches the second origin; no descriptor, task, loop error or ResourceWarning
+is left; it ends in bounded time.
 """
 
 from __future__ import annotations
@@ -300,7 +301,7 @@ def benign_answers(draw: st.DrawFn, kind: str) -> list[Answer]:
 
 
 @st.composite
-def cases(draw: st.DrawFn) -> tuple[str, list[Answer], Answer]:
+def cases(draw: st.DrawFn) -> tuple[str, list[Answer], Answer, float | None]:
     kind = draw(st.sampled_from(KINDS))
     if draw(st.integers(0, 3)) == 0:
         plan = draw(benign_answers(kind))
@@ -312,7 +313,9 @@ def cases(draw: st.DrawFn) -> tuple[str, list[Answer], Answer]:
     other = draw(answers(kind))
     if other.mode == "redirect":
         other.location = draw(st.sampled_from(["self", "other"]))
-    return kind, plan, other
+    # Now and then the caller gives up: cancelled at a random point of the exchange.
+    cancel_after = draw(st.sampled_from([None, None, None, None, 0.0, 0.005, 0.02, 0.06]))
+    return kind, plan, other, cancel_after
 
 
 @pytest.fixture(scope="module")
@@ -326,7 +329,9 @@ def _ports(hostile: Hostile) -> set[int]:
             int(hostile.other_url.rsplit(":", 1)[1].strip("/"))}
 
 
-def run_case(hostile: Hostile, kind: str) -> tuple[str, list[str]]:
+def run_case(
+    hostile: Hostile, kind: str, cancel_after: float | None = None
+) -> tuple[str, list[str]]:
     """Run one client call in a fresh loop; return its outcome and what the loop reported."""
     loop_errors: list[str] = []
 
@@ -337,7 +342,16 @@ def run_case(hostile: Hostile, kind: str) -> tuple[str, list[str]]:
         client = _client(kind, hostile.url)
         try:
             async with client:
-                result = await asyncio.wait_for(_operation(kind, client)(), CASE_DEADLINE)
+                task = asyncio.ensure_future(
+                    asyncio.wait_for(_operation(kind, client)(), CASE_DEADLINE)
+                )
+                if cancel_after is not None:
+                    await asyncio.sleep(cancel_after)
+                    task.cancel()
+                result = await task
+        except asyncio.CancelledError:
+            assert cancel_after is not None, f"{kind}: cancelled without being asked"
+            outcome = "cancelled"
         except AsyncMediaError as exc:
             outcome = f"error {type(exc).__name__}"
         except TimeoutError:
@@ -362,16 +376,16 @@ def run_case(hostile: Hostile, kind: str) -> tuple[str, list[str]]:
 @fuzz_settings(100)
 @given(case=cases())
 def test_every_client_survives_a_hostile_server(
-    hostile: Hostile, case: tuple[str, list[Answer], Answer]
+    hostile: Hostile, case: tuple[str, list[Answer], Answer, float | None]
 ) -> None:
-    kind, plan, other = case
+    kind, plan, other, cancel_after = case
     hostile.reset(plan, other)
     ports = _ports(hostile)
     before = client_fds(ports)
     started = time.monotonic()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        outcome, loop_errors = run_case(hostile, kind)
+        outcome, loop_errors = run_case(hostile, kind, cancel_after)
         gc.collect(1)  # the young generations: what this case made (a full collection is slow)
     elapsed = time.monotonic() - started
     COUNTS[f"clients: {kind}"] += 1
