@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import yarl
 
 from .errors import AsyncMediaError
-from .sources import open_source
+from .sources import MediaSource, open_source
 
 __all__ = ["Post", "PostingClient", "check_alt_texts", "crosspost"]
 
@@ -108,12 +108,17 @@ def _rereadable(item: Any) -> bool:
     return isinstance(item, str | os.PathLike | bytes | yarl.URL)
 
 
+#: ``progress(sent, total)``: bytes of media read so far by every service, out of the total.
+Progress = Callable[[int, int], None]
+
+
 async def crosspost(
     text: str,
     media: Sequence[Any] = (),
     *,
     alt_texts: Sequence[str | None] | None = None,
     clients: Sequence[PostingClient],
+    progress: Progress | None = None,
 ) -> list[Post | AsyncMediaError | ValueError]:
     """Post ``text`` with ``media`` on every client at once; one result per client, in order.
 
@@ -124,6 +129,10 @@ async def crosspost(
     read by each service itself; a one-pass source (a file object, a stream, an async
     iterable) is first copied once to a temporary file, which each service then reads.
     ``alt_texts`` of another length than ``media`` raises ``ValueError`` before anything.
+
+    ``progress(sent, total)``, when given, is called as the services read the media: bytes
+    read by all of them together, out of the media's size times the number of clients
+    (URLs, which each service downloads itself, are not counted).
     """
     if not clients:
         raise ValueError("crosspost needs at least one client")
@@ -141,14 +150,78 @@ async def crosspost(
             while chunk := await source.read(1 << 20):
                 await asyncio.to_thread(_append, path, chunk)
             items.append(path)
+        meter = None if progress is None else _Meter(progress)
 
-        async def one(client: PostingClient) -> Post | AsyncMediaError | ValueError:
+        async def one(index: int, client: PostingClient) -> Post | AsyncMediaError | ValueError:
             try:
-                return await client.post(text, items, alt_texts=texts)
+                async with AsyncExitStack() as sources:
+                    given = items
+                    if meter is not None:
+                        given = [
+                            await meter.wrap(sources, (index, position), item)
+                            for position, item in enumerate(items)
+                        ]
+                    return await client.post(text, given, alt_texts=texts)
             except (AsyncMediaError, ValueError) as exc:
                 return exc
 
-        return list(await asyncio.gather(*(one(client) for client in clients)))
+        return list(await asyncio.gather(*(one(i, c) for i, c in enumerate(clients))))
+
+
+class _Meter:
+    """Adds up how far every service has read each item, for one ``progress`` callback."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._seen: dict[tuple[int, int], tuple[int, int]] = {}
+
+    async def wrap(self, stack: AsyncExitStack, key: tuple[int, int], item: Any) -> Any:
+        if isinstance(item, yarl.URL) or (
+            isinstance(item, str) and item.lower().startswith(("http://", "https://"))
+        ):
+            return item  # each service downloads a URL with its own session and rules
+        inner = await stack.enter_async_context(await open_source(item))
+        assert inner.size is not None, "open_source always knows the size"
+        self.report(key, 0, inner.size)
+        return _Counted(inner, key, self)
+
+    def report(self, key: tuple[int, int], sent: int, total: int) -> None:
+        before = self._seen.get(key, (0, total))[0]
+        self._seen[key] = (max(before, min(sent, total)), total)
+        self._progress(
+            sum(done for done, _ in self._seen.values()),
+            sum(size for _, size in self._seen.values()),
+        )
+
+
+class _Counted(MediaSource):
+    """A :class:`MediaSource` reading another one and reporting how far it got."""
+
+    def __init__(self, inner: MediaSource, key: tuple[int, int], meter: _Meter) -> None:
+        super().__init__(
+            size=inner.size,
+            filename=inner.filename,
+            content_type=inner.content_type,
+            seekable=inner.seekable,
+        )
+        self._inner, self._key, self._meter = inner, key, meter
+        self._offset = 0
+
+    async def _read_raw(self, n: int) -> bytes:
+        chunk = await self._inner.read(n)
+        self._offset += len(chunk)
+        self._meter.report(self._key, self._offset, self.size or 0)
+        return chunk
+
+    async def _seek_raw(self, offset: int) -> None:
+        await self._inner.seek(offset)
+        self._offset = offset
+
+    async def _close(self) -> None:
+        await self._inner.aclose()
+
+    def describe(self) -> str:
+        return self._inner.describe()
 
 
 def _create_empty(path: str) -> None:

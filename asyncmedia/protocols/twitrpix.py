@@ -94,13 +94,20 @@ _ERROR_CLASSES: dict[int, type[APIError]] = {
 def error_for_code(
     code: int | None, message: str | None, *, status: int = 400, body: Any = None
 ) -> APIError:
-    """The typed error for a TwitrPix error code (see the module docstring's table)."""
+    """The typed error for a TwitrPix error code (see the module docstring's table).
+
+    ``.message`` always keeps the service's own ``msg`` verbatim: ``"TwitrPix: <msg>"`` when
+    it says what the code means anyway (``"Unknown error"`` for 1000), else
+    ``"TwitrPix: <meaning>: <msg>"``; the meaning alone only when the service sent no text.
+    """
     meaning = ERROR_CODES.get(code) if code is not None else None
     server = (message or "").strip()
-    if meaning and server and server.lower() != meaning.lower():
+    if server and (not meaning or server.lower() == meaning.lower()):
+        text = f"TwitrPix: {server}"
+    elif server:
         text = f"TwitrPix: {meaning}: {server}"
     else:
-        text = f"TwitrPix: {meaning or server or 'error'}"
+        text = f"TwitrPix: {meaning or 'error'}"
     cls = _ERROR_CLASSES.get(code, APIError) if code is not None else APIError
     return cls(status, text, code=code, body=body)
 

@@ -6,7 +6,9 @@ the repository root.)
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import json
 import re
 import subprocess
 import sys
@@ -82,3 +84,104 @@ def test_pytest_plugin_example_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+_IMPORT_WITH_ONLY = """
+import importlib, importlib.abc, json, sys
+blocked = set(json.loads(sys.argv[1]))
+
+class OnlyTheseDistributions(importlib.abc.MetaPathFinder):
+    # as in a virtualenv where only the allowed distributions are installed
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in blocked:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, OnlyTheseDistributions())
+for name in sys.argv[2:]:
+    importlib.import_module(name)
+"""
+
+
+def _requirement_closure(requirements: list[str], extras: set[str]) -> set[str]:
+    """The distributions ``requirements`` install, transitively (normalised names)."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    seen: set[str] = set()
+    todo = [(text, extras) for text in requirements]
+    while todo:
+        text, active = todo.pop()
+        requirement = Requirement(text)
+        marker = requirement.marker
+        if marker is not None and not any(
+            marker.evaluate({"extra": extra}) for extra in (active or {""})
+        ):
+            continue
+        name = canonicalize_name(requirement.name)
+        if name in seen:
+            continue
+        seen.add(name)
+        with contextlib.suppress(PackageNotFoundError):  # not installed: nothing to follow
+            todo += [(sub, set(requirement.extras)) for sub in requires(requirement.name) or []]
+    return seen
+
+
+def test_the_docs_extra_installs_everything_autodoc_imports() -> None:
+    """``make docs`` on a fresh clone installs only ``.[docs]``: whatever importing the
+    documented modules pulls in must come from the base dependencies or that extra (it once
+    missed pytest, which asyncmedia.pytest_plugin imports)."""
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    allowed = _requirement_closure(
+        [*project["dependencies"], *project["optional-dependencies"]["docs"]], set()
+    )
+    text = API_RST.read_text(encoding="utf-8")
+    modules = ["asyncmedia", *(name for name, _ in _AUTOMODULE.findall(text))]
+    # every top-level module of an installed distribution the docs extra would not install
+    blocked = sorted(
+        top
+        for top, dists in packages_distributions().items()
+        if top != "asyncmedia" and not {canonicalize_name(d) for d in dists} & allowed
+    )
+    assert "pytest_asyncio" in blocked  # installed here by the test extra, not by docs
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORT_WITH_ONLY, json.dumps(blocked), *modules],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, f"add it to the docs extra in pyproject.toml:\n{done.stderr}"
+
+
+def _feature_table() -> dict[str, list[str]]:
+    """The feature table of docs/services/index.rst: ``{service title: its cells}``."""
+    text = (ROOT / "docs" / "services" / "index.rst").read_text(encoding="utf-8")
+    table = text.split("Which service supports what", 1)[1].split("\n\n.. list-table::", 1)[1]
+    table = table.split("\n\n", 2)[1]  # after the options block
+    rows: dict[str, list[str]] = {}
+    for row in ("\n" + table).split("\n   * - ")[1:]:
+        cells = [" ".join(cell.split()) for cell in row.split("\n     - ")]
+        rows[cells[0].split(" (")[0]] = cells
+    return rows
+
+
+def test_the_feature_table_lists_exactly_the_registered_services() -> None:
+    from asyncmedia.registry import REGISTRY
+
+    rows = _feature_table()
+    header = rows.pop("Service")
+    assert header[-1] == "Posts"
+    assert set(rows) == {spec.title for spec in REGISTRY}
+    for spec in REGISTRY:
+        cells = rows[spec.title]
+        assert f"``{spec.client.__name__}" in cells[0], cells[0]
+        assert cells[-1].startswith("yes" if spec.posts else "no"), (spec.name, cells[-1])
+        assert (ROOT / "docs" / f"{spec.docs}.rst").is_file(), spec.docs

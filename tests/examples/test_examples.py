@@ -120,3 +120,12 @@ async def test_aiohttp_proxy_streams_form_and_raw_uploads(proxy: str) -> None:
         async with session.post(proxy + "upload/raw", data=b"") as resp:
             assert resp.status == 400
             assert "empty" in (await resp.json())["error"]
+
+
+async def test_post_bot_posts_a_picture_on_the_three_services() -> None:
+    code, out, err = await run_example("post_bot.py", "--once")
+    assert code == 0, out + err
+    assert "bot: x2: posted https://x.com/i/web/status/" in out, out
+    assert "bot: mastodon: posted http://127.0.0.1:" in out, out
+    assert "bot: bluesky: posted https://bsky.app/profile/did:" in out, out
+    assert out.rstrip().endswith("bot: stopped")

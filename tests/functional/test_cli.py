@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,14 +96,13 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("asyncmedia ")
 
 
-def test_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
-    clip = tmp_path / "clip.mp4"
-    clip.write_bytes(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + os.urandom(3 << 20))
+def run_on_a_terminal(*argv: str) -> tuple[int, str]:
+    """``python -m asyncmedia ARGV`` with a pty as stdin/stdout/stderr: exit code, output."""
     master, slave = pty.openpty()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASYNCMEDIA_")}
     env["COLUMNS"] = "120"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "asyncmedia", "upload", str(clip)],
+        [sys.executable, "-m", "asyncmedia", *argv],
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -123,10 +125,29 @@ def test_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
         elif proc.poll() is not None:
             break
     os.close(master)
-    assert proc.wait(30) == 0
-    text = seen.decode("utf-8", "replace")
+    return proc.wait(30), seen.decode("utf-8", "replace")
+
+
+def test_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + os.urandom(3 << 20))
+    code, text = run_on_a_terminal("upload", str(clip))
+    assert code == 0, text
     assert "files" in text and "B/s" in text, text  # tqdm: bytes, rate
     assert f"{clip}: media " in text  # readable result line on a terminal
+
+
+def test_a_fast_upload_still_shows_the_bar_move(tmp_path: Path) -> None:
+    # 20 MB to the local sandbox takes well under tqdm's redraw interval per chunk: the bar
+    # must still be drawn once its total is known (0 %) and once complete before it closes
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + os.urandom(20 << 20))
+    code, text = run_on_a_terminal("upload", str(clip))
+    assert code == 0, text
+    drawn = [int(percent) for percent in re.findall(r"(\d+)%\|", text)]
+    assert len(drawn) >= 2, text
+    assert drawn[0] == 0 and drawn[-1] == 100, drawn
+    assert "20.0M/20.0M" in text, text  # the complete state, in bytes
 
 
 async def test_sandbox_command_serves_what_it_prints() -> None:
@@ -162,3 +183,53 @@ async def test_sandbox_command_serves_what_it_prints() -> None:
         proc.send_signal(signal.SIGINT)
         _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 130 and b"Traceback" not in err
+
+
+async def _start_sandbox(*prefix: str) -> tuple[Any, dict[str, Any]]:
+    """``asyncmedia sandbox`` in a child process (after ``prefix``), and the JSON it printed."""
+    import asyncio
+
+    proc = await asyncio.create_subprocess_exec(
+        *prefix,
+        sys.executable,
+        "-m",
+        "asyncmedia",
+        "sandbox",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    while not lines or lines[-1] != "}\n":
+        lines.append((await asyncio.wait_for(proc.stdout.readline(), 30)).decode())
+        assert lines[-1], "the sandbox exited early"
+    return proc, json.loads("".join(lines))
+
+
+@pytest.mark.parametrize(
+    ("prefix", "signum", "code"),
+    [
+        # a shell starts a background job (`asyncmedia sandbox &`) with SIGINT ignored
+        (("sh", "-c", 'trap "" INT; exec "$0" "$@"'), signal.SIGINT, 130),
+        ((), signal.SIGTERM, 143),  # what containers and process managers send
+    ],
+    ids=["sigint-as-a-background-job", "sigterm"],
+)
+async def test_sandbox_command_stops_cleanly_on_a_signal(
+    prefix: tuple[str, ...], signum: int, code: int
+) -> None:
+    import asyncio
+
+    from asyncmedia import MediaClient
+
+    proc, services = await _start_sandbox(*prefix)
+    try:
+        async with MediaClient(**services["twitter"]) as client:
+            assert (await client.upload_media(PNG)).size == len(PNG)
+    finally:
+        proc.send_signal(signum)
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == code, err
+    name = signal.Signals(signum).name
+    assert f"asyncmedia: sandbox stopped ({name})" in err.decode()  # it ran its cleanup
+    assert b"Traceback" not in err

@@ -11,6 +11,14 @@ from service_samples import png_bytes
 
 from asyncmedia.cli import EXIT_OK, EXIT_USAGE, UPLOAD_SERVICES, main
 from asyncmedia.environment import ENVIRONMENT
+from asyncmedia.sandbox import ThreadedSandbox
+
+TWITTER_KEYS = {
+    "consumer_key": "ASYNCMEDIA_CONSUMER_KEY",
+    "consumer_secret": "ASYNCMEDIA_CONSUMER_SECRET",
+    "access_token": "ASYNCMEDIA_ACCESS_TOKEN",
+    "access_token_secret": "ASYNCMEDIA_ACCESS_TOKEN_SECRET",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -125,3 +133,23 @@ def test_every_documented_variable_is_listed() -> None:
         "ASYNCMEDIA_BLUESKY_PASSWORD",
         "ASYNCMEDIA_BLUESKY_JWT",
     }
+
+
+@pytest.mark.parametrize(("service", "root"), [("twitter", "url"), ("x2", "x2_url")])
+def test_alt_text_on_a_video_is_refused_before_any_byte_is_sent(
+    service: str,
+    root: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + os.urandom(1 << 20))
+    with ThreadedSandbox() as sb:
+        for argument, name in TWITTER_KEYS.items():
+            monkeypatch.setenv(name, sb.credentials[argument])
+        monkeypatch.setenv("ASYNCMEDIA_UPLOAD_URL", getattr(sb, root))
+        code, out, err = run(capsys, "--service", service, str(clip), "--alt-text", "A clip")
+        assert sb.requests == []  # not one byte of the video went out
+    assert code == EXIT_USAGE and out == ""
+    assert "images and GIFs only, not video" in err and "--alt-text" in err

@@ -19,6 +19,7 @@ from asyncmedia import (
 )
 from asyncmedia.protocols.http import HTTPResponse
 from asyncmedia.protocols.twitrpix import (
+    ERROR_CODES,
     TwitrPixProtocol,
     check_coordinates,
     error_for_code,
@@ -195,6 +196,19 @@ def test_every_error_code_maps_to_its_type(fmt: str, code: int, kind: type[APIEr
     assert error.code == code
     assert "Server says no" in error.message
     assert error.message.startswith("TwitrPix: ")
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+@pytest.mark.parametrize(("code", "kind"), CODES)
+def test_the_service_msg_is_kept_verbatim_even_when_it_repeats_the_meaning(
+    fmt: str, code: int, kind: type[APIError]
+) -> None:
+    # what the service itself sends: its meaning with its own capitalisation ("Unknown error")
+    msg = ERROR_CODES.get(code, "Something odd").capitalize()
+    with pytest.raises(APIError) as caught:
+        PROTO.read_media(response(400, failure(code, msg, fmt)))
+    assert caught.value.message == f"TwitrPix: {msg}"
+    assert type(caught.value) is kind and caught.value.code == code
 
 
 def test_service_errors_are_also_the_client_side_types() -> None:
