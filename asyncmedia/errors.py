@@ -17,7 +17,9 @@
     ├── ProcessingError                      server-side processing ended ``failed``
     ├── ProcessingTimeout (TimeoutError)     processing did not finish in time
     └── TransportError (ConnectionError)     the connection failed (after retries)
-        └── PostMayExist                     a post request may have reached the service
+        ├── PostMayExist                     a post request may have reached the service
+        └── RedirectRefused                  a redirect that is not followed (POST → GET…)
+            └── CrossOriginRedirect          … to another origin, for a credential-bearing request
 
 The two ``Service…`` classes inherit from both :class:`APIError` and the matching client-side
 error, so ``except MediaTooLarge`` catches a size refusal whether the client or the service
@@ -36,12 +38,14 @@ __all__ = [
     "APIError",
     "AsyncMediaError",
     "AuthenticationError",
+    "CrossOriginRedirect",
     "MediaSourceError",
     "MediaTooLarge",
     "PostMayExist",
     "ProcessingError",
     "ProcessingTimeout",
     "RateLimitError",
+    "RedirectRefused",
     "RejectedMediaSize",
     "RejectedMediaType",
     "ServiceUnavailable",
@@ -240,3 +244,37 @@ class PostMayExist(TransportError):
         self.service = service
         self.media = media
         self.media_ids = media_ids
+
+
+class RedirectRefused(TransportError):
+    """The service answered with a redirect the transport does not follow.
+
+    Raised for an upload or post (any method but GET/HEAD) redirected with 301/302/303 —
+    following it would turn the upload into a body-less GET whose answer is not the upload's
+    result — for a malformed or non-http(s) ``Location``, for a redirect loop, and for a
+    one-pass body that cannot be sent twice.  ``status`` is the redirect status (``None`` for a
+    loop) and ``location`` the ``Location`` header as received.  The request reached the
+    service (``request_sent`` is True): check the service's URL (``base_url=``, ``api_url=``…).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, location: str | None = None):
+        super().__init__(message, request_sent=True)
+        self.status = status
+        self.location = location
+
+
+class CrossOriginRedirect(RedirectRefused):
+    """A request carrying credentials (in its body or a credential header) was redirected to
+    another origin; it is never sent there.  ``host`` names the target host.
+
+    A request whose credentials are only in headers is followed elsewhere without them; this
+    is raised when the credentials are in the body (TwitPic / TwitrPix API keys, Bluesky's
+    createSession password) or in headers the protocol marks as secret and the request could
+    not go without.
+    """
+
+    def __init__(
+        self, message: str, *, host: str | None, status: int | None = None, location: str | None
+    ) -> None:
+        super().__init__(message, status=status, location=location)
+        self.host = host

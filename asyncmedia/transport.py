@@ -3,8 +3,23 @@
 It signs each request just before sending it (a fresh OAuth nonce and timestamp every time,
 retries included), streams file parts in bounded slices while reporting progress, caps the
 number of requests on the wire, retries what is safe to retry, waits out short rate limits, and
-keeps credentials on the configured service: a redirect to another origin is followed without
-the ``Authorization`` header (or not at all for bodies that cannot be replayed).
+keeps credentials on the configured service.  Redirects are followed by hand, once for every
+service, with these rules:
+
+* a request is never sent with its credentials to another origin than its own: a redirect
+  elsewhere is followed without ``Authorization`` and without the headers the request marks
+  as secret (:attr:`HTTPRequest.secret_headers`), and a request whose *body* carries
+  credentials (:attr:`HTTPRequest.secret_body`) raises
+  :class:`~asyncmedia.errors.CrossOriginRedirect` instead;
+* a request with a body (an upload, a post) redirected with 301/302/303 raises
+  :class:`~asyncmedia.errors.RedirectRefused`: it is never turned into a GET whose answer
+  would pass for the upload's; 307/308 re-send it with the same method and body, provided the
+  body can be sent again (a one-pass source cannot: ``RedirectRefused``);
+* a malformed or non-http(s) ``Location``, and more than ``MAX_REDIRECTS`` hops, raise
+  ``RedirectRefused``.
+
+Answers are read whole (however many pieces they arrive in), decoded from their
+``Content-Encoding`` by aiohttp, and capped at ``MAX_RESPONSE_BODY`` decoded bytes.
 
 It makes no protocol decisions: which status means what is the protocol modules' business.
 """
@@ -30,7 +45,14 @@ from yarl import URL
 
 from .auth import FORM_CONTENT_TYPE, Signer
 from .config import UploadConfig
-from .errors import AsyncMediaError, MediaSourceError, RateLimitError, TransportError
+from .errors import (
+    AsyncMediaError,
+    CrossOriginRedirect,
+    MediaSourceError,
+    RateLimitError,
+    RedirectRefused,
+    TransportError,
+)
 from .protocols.http import HTTPRequest, HTTPResponse, error_from_response
 from .sources import MediaSource
 
@@ -302,10 +324,14 @@ class Transport:
             try:
                 response = await self._send_once(request, data, counted)
                 failure = None
+            except AsyncMediaError:
+                raise  # decided here (a refused redirect, a failing source): never retried
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 source_error = _source_error(exc)
                 if source_error is not None:  # the media failed while being sent, not the wire
-                    raise source_error from None
+                    # Keep the source's own exception as __cause__; hide aiohttp's wrapper.
+                    source_error.__suppress_context__ = True
+                    raise source_error  # noqa: B904 - the cause is already the right one
                 response, failure = None, exc
             if response is not None and not (
                 response.status in (429, 420) or response.status in _RETRY_STATUSES
@@ -374,25 +400,33 @@ class Transport:
         data: Body | None,
         progress: AttemptProgress | None,
     ) -> HTTPResponse:
-        """One attempt, following redirects by hand.
-
-        Credentials are added only while the URL has the configured service's origin: a
-        redirect elsewhere is followed without ``Authorization``.  A body that cannot be
-        replayed (a one-pass source) is not sent twice: such a redirect is returned as is.
-        """
+        """One attempt, following redirects by hand under the module docstring's rules."""
         url = request.url
         method = request.method
         start = data.position if isinstance(data, MediaSource) else 0
+        has_body = (
+            request.form is not None
+            or request.json is not None
+            or request.raw is not None
+            or request.is_multipart
+        )
         for hop in range(MAX_REDIRECTS + 1):
             if hop and isinstance(data, MediaSource):
                 await data.seek(start)
-            headers = dict(request.headers)
+            home = _same_origin(url, request.url)
+            # Away from the request's own origin, no credential-bearing header goes along.
+            headers = {
+                name: value
+                for name, value in request.headers
+                if home or not request.is_secret_header(name)
+            }
             form = urlencode(request.form) if request.form is not None else None
             body = self._body(request, form, data, progress)
             if form is not None:
                 headers[hdrs.CONTENT_TYPE] = FORM_CONTENT_TYPE
-            if request.signed and _same_origin(url, request.url):
+            if request.signed and home:
                 headers.update(self.signer.sign(method, url, form=form))
+            _check_header_values(headers)
             timeout = aiohttp.ClientTimeout(total=self.config.request_timeout)
             async with (
                 self.limiter,
@@ -406,30 +440,63 @@ class Transport:
                 ) as resp,
             ):
                 location = resp.headers.get(hdrs.LOCATION)
-                replayable = not isinstance(data, MediaSource) or data.seekable
-                if resp.status not in _REDIRECTS or not location or not replayable:
+                status = resp.status
+                if status not in _REDIRECTS or not location:
                     raw = await self._read_body(resp)
-                    return HTTPResponse(resp.status, resp.reason or "", resp.headers, raw, url)
-            target = url.join(URL(location))
-            if target.scheme not in ("http", "https"):
-                raise TransportError(f"refusing redirect to {target.scheme}: URL")
+                    return HTTPResponse(status, resp.reason or "", resp.headers, raw, url)
+            here = f"{method} {url.with_query(None)}"
+            target = _redirect_target(url, here, status, location)
+            if has_body and method not in ("GET", "HEAD") and status in (301, 302, 303):
+                raise RedirectRefused(
+                    f"{here} was answered {status} (to {target.with_query(None)}): following "
+                    "it would turn the request into a GET and take that answer for this "
+                    "request's; check the service URL",
+                    status=status,
+                    location=location,
+                )
+            if has_body and isinstance(data, MediaSource) and not data.seekable:
+                raise RedirectRefused(
+                    f"{here} was redirected ({status}) but its body, {data.describe()}, is "
+                    "one-pass and cannot be sent again; check the service URL",
+                    status=status,
+                    location=location,
+                )
+            if request.secret_body and not _same_origin(target, request.url):
+                raise CrossOriginRedirect(
+                    f"{here} was redirected ({status}) to another host, {target.host}; its "
+                    "body carries credentials, so it is not sent there; check the service URL",
+                    host=target.host,
+                    status=status,
+                    location=location,
+                )
             if progress:
                 await progress.rollback()
-            log.info("following %d redirect to %s", resp.status, target.with_query(None))
-            if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
-                method, data, request = "GET", None, _as_get(request)
+            log.info("following %d redirect to %s", status, target.with_query(None))
             url = target
-        raise TransportError(f"too many redirects from {request.url.with_query(None)}")
+        raise RedirectRefused(
+            f"too many redirects (over {MAX_REDIRECTS}) from {request.url.with_query(None)}"
+        )
 
     @staticmethod
     async def _read_body(resp: aiohttp.ClientResponse) -> bytes:
+        """The whole answer, however many reads it takes, capped at ``MAX_RESPONSE_BODY``.
+
+        ``content`` yields the decoded bytes (aiohttp undoes ``Content-Encoding``), so the cap
+        is on what the answer decodes to, never only on what crossed the wire.
+        """
         length = resp.content_length
         if length is not None and length > MAX_RESPONSE_BODY:
             raise TransportError(f"answer of {length} bytes is larger than expected")
-        body = await resp.content.read(MAX_RESPONSE_BODY + 1)
-        if len(body) > MAX_RESPONSE_BODY:
-            raise TransportError("answer is larger than expected")
-        return body
+        body = bytearray()
+        while True:
+            piece = await resp.content.read(MAX_RESPONSE_BODY + 1 - len(body))
+            if not piece:
+                return bytes(body)
+            body += piece
+            if len(body) > MAX_RESPONSE_BODY:
+                raise TransportError(
+                    f"answer is larger than expected (over {MAX_RESPONSE_BODY} bytes decoded)"
+                )
 
     @staticmethod
     def _body(
@@ -486,7 +553,37 @@ def _data_payload(
     )
 
 
-def _as_get(request: HTTPRequest) -> HTTPRequest:
-    from dataclasses import replace
+def _redirect_target(url: URL, here: str, status: int, location: str) -> URL:
+    """The absolute http(s) URL a ``Location`` points at, or :class:`RedirectRefused`."""
+    try:
+        target = url.join(URL(location))
+        port = target.port
+    except (ValueError, TypeError) as exc:
+        raise RedirectRefused(
+            f"{here} was redirected ({status}) to a malformed Location {location!r}: {exc}",
+            status=status,
+            location=location,
+        ) from exc
+    if target.scheme not in ("http", "https") or not target.host or not port:
+        raise RedirectRefused(
+            f"{here} was redirected ({status}) to {location!r}; only http(s) URLs with a host "
+            "and a port are followed",
+            status=status,
+            location=location,
+        )
+    return target
 
-    return replace(request, method="GET", form=None, fields=(), file=None, json=None, raw=None)
+
+def _check_header_values(headers: dict[str, str]) -> None:
+    """Refuse a header value aiohttp would refuse (CR, LF, NUL): a typed error, not ValueError.
+
+    Such a value comes from a credential or an id that answered wrongly (a Bluesky
+    ``accessJwt`` with a line break...); the request is not sent.
+    """
+    for name, value in headers.items():
+        if any(ch in value for ch in "\r\n\x00") or any(ch in name for ch in "\r\n\x00:"):
+            raise TransportError(
+                f"refusing to send header {name}: its value contains a line break or NUL "
+                "(check the credentials or token given to the client)",
+                request_sent=False,
+            )

@@ -361,6 +361,7 @@ class BlueskyProtocol:
             self._xrpc("com.atproto.server.createSession"),
             json={"identifier": identifier, "password": password},
             signed=False,
+            secret_body=True,  # the password never follows a redirect to another origin
         )
 
     def refresh_session(self, refresh_jwt: str) -> HTTPRequest:
@@ -437,6 +438,8 @@ class BlueskyProtocol:
         token = body.get("accessJwt") if isinstance(body, dict) else None
         if not isinstance(body, dict) or not isinstance(token, str) or not token:
             raise malformed_answer(response, "the session answer has no accessJwt")
+        if not all("!" <= ch <= "~" for ch in token):  # CR/LF would split the header
+            raise malformed_answer(response, "the session answer has an unusable accessJwt")
 
         def text(key: str) -> str | None:
             value = body.get(key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ __all__ = [
     "check_response_format",
     "error_from_response",
     "malformed_answer",
+    "numeric_id",
+    "opaque_id",
     "parse_reset",
     "service_base_url",
 ]
@@ -74,6 +77,13 @@ class HTTPRequest:
     it: the connection was never made, a 429, or one of the ``retry_statuses`` with which the
     service says it refused before doing anything (X's 503 "over capacity").
     ``max_retries`` caps the retries of this one request below ``config.retries``.
+
+    Credentials: ``secret_headers`` names (any case) the headers that carry credentials
+    (TwitPic's OAuth Echo headers…), ``secret_body`` says the body itself does (an API key
+    field, a password in the JSON).  With ``signed`` the signer's ``Authorization`` is one
+    too.  The transport never sends any of them to another origin than ``url``'s: a redirect
+    elsewhere is followed without the credential headers, or, for a secret body, refused with
+    :class:`~asyncmedia.errors.CrossOriginRedirect`.
     """
 
     method: str
@@ -88,10 +98,19 @@ class HTTPRequest:
     retry_statuses: frozenset[int] = frozenset()
     max_retries: int | None = None
     signed: bool = True
+    secret_headers: frozenset[str] = frozenset()
+    secret_body: bool = False
 
     @property
     def is_multipart(self) -> bool:
         return self.file is not None or (bool(self.fields) and self.form is None)
+
+    def is_secret_header(self, name: str) -> bool:
+        """Whether the header ``name`` carries credentials (``Authorization`` always does)."""
+        lowered = name.lower()
+        return lowered in ("authorization", "proxy-authorization", "cookie") or lowered in {
+            secret.lower() for secret in self.secret_headers
+        }
 
 
 @dataclass(frozen=True)
@@ -116,11 +135,48 @@ class HTTPResponse:
             return None
         try:
             return json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             return None
 
     def text(self, limit: int = 200) -> str:
         return self.body[:limit].decode("utf-8", "replace").strip()
+
+
+_NUMERIC_ID = re.compile(r"[0-9]{1,20}")
+_OPAQUE_ID = re.compile(r"[0-9A-Za-z]{1,64}")
+
+
+def numeric_id(value: Any) -> str:
+    """A numeric id from an answer (``"1234"`` or ``1234``) as its canonical string.
+
+    Only ASCII digits, 1 to 20 of them: what ``int()`` would accept beyond that (``" 12"``,
+    ``"-1"``, ``"1_000"``, ``"١٢"``) is a malformed answer, not an id.  Raises
+    :class:`ValueError`, which the readers turn into their malformed-answer error.
+
+    >>> numeric_id("1234"), numeric_id(7)
+    ('1234', '7')
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**20:
+        return str(value)
+    if isinstance(value, str) and _NUMERIC_ID.fullmatch(value):
+        return value
+    raise ValueError(f"not a numeric id: {value!r}")
+
+
+def opaque_id(value: Any) -> str:
+    """An opaque id (Mastodon's string ids): 1 to 64 ASCII letters and digits, or an int.
+
+    Anything else (``""``, ``"../x"``, ``"a b"``) raises :class:`ValueError`: such an id would
+    end up in a URL path.
+
+    >>> opaque_id("109876543210"), opaque_id(42)
+    ('109876543210', '42')
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**64:
+        return str(value)
+    if isinstance(value, str) and _OPAQUE_ID.fullmatch(value):
+        return value
+    raise ValueError(f"not a valid id: {value!r}")
 
 
 def parse_reset(value: str | None, *, now: float | None = None) -> float | None:

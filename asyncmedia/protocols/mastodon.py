@@ -37,7 +37,14 @@ from yarl import URL
 
 from ..errors import APIError, ProcessingError, RejectedMediaSize, RejectedMediaType
 from ..media import MastodonMedia
-from .http import FilePart, HTTPRequest, HTTPResponse, error_from_response, malformed_answer
+from .http import (
+    FilePart,
+    HTTPRequest,
+    HTTPResponse,
+    error_from_response,
+    malformed_answer,
+    opaque_id,
+)
 from .twitter_v1 import _as_base
 
 __all__ = [
@@ -110,7 +117,7 @@ def media_from_json(obj: Any) -> MastodonMedia:
         raise ValueError("not a media attachment")
     meta = obj.get("meta")
     return MastodonMedia(
-        id=str(obj["id"]),
+        id=opaque_id(obj["id"]),
         type=str(obj.get("type") or "unknown"),
         url=obj.get("url") if isinstance(obj.get("url"), str) else None,
         preview_url=obj.get("preview_url") if isinstance(obj.get("preview_url"), str) else None,

@@ -168,21 +168,27 @@ def processing_delay(
 
     ``failed`` raises :class:`ProcessingError` with the service's error name and message.
     """
-    if not info:
-        return None
+    if not info or not isinstance(info, dict):
+        return None  # no (usable) processing_info: nothing to wait for
     state = info.get("state")
     if state == "succeeded":
         return None
     if state == "failed":
-        error = info.get("error") or {}
+        error = info.get("error")
+        if not isinstance(error, dict):  # {"error": "x"}, a list, nothing…
+            error = {"message": error} if isinstance(error, str) and error else {}
+        name = error.get("name")
+        code = error.get("code")
         raise ProcessingError(
-            error.get("name"),
+            name if isinstance(name, str) else None,
             str(error.get("message") or "processing failed"),
-            code=error.get("code") if isinstance(error.get("code"), int) else None,
+            code=code if isinstance(code, int) and not isinstance(code, bool) else None,
             media_id=media_id,
         )
     after = info.get("check_after_secs")
-    delay = float(after) if isinstance(after, (int, float)) and after > 0 else 1.0
+    delay = 1.0
+    if isinstance(after, int | float) and not isinstance(after, bool) and 0 < after < 1e9:
+        delay = float(after)
     return min(delay, max_interval)
 
 

@@ -170,6 +170,11 @@ class TwitPicProtocol:
             ),
             # Never an Authorization header to TwitPic, whatever signer the transport has.
             signed=False,
+            # The API key field and the OAuth Echo headers never leave TwitPic's origin.
+            secret_headers=frozenset(
+                {"X-Auth-Service-Provider", "X-Verify-Credentials-Authorization"}
+            ),
+            secret_body=True,
         )
 
     def read_photo(self, response: HTTPResponse) -> TwitPicPhoto:

@@ -288,6 +288,7 @@ class TwitrPixProtocol:
             fields=tuple(fields),
             file=FilePart("media", filename, media_type),
             signed=False,
+            secret_body=True,  # the API key and the four OAuth keys are multipart fields
         )
 
     def ping(self) -> HTTPRequest:

@@ -17,7 +17,14 @@ from typing import Any
 from yarl import URL
 
 from ..media import Media
-from .http import FilePart, HTTPRequest, HTTPResponse, error_from_response, malformed_answer
+from .http import (
+    FilePart,
+    HTTPRequest,
+    HTTPResponse,
+    error_from_response,
+    malformed_answer,
+    numeric_id,
+)
 
 __all__ = ["POST_RETRY_STATUSES", "TwitterV1Protocol", "media_from_json"]
 
@@ -38,7 +45,7 @@ def media_from_json(obj: Any, *, media_type: str | None = None) -> Media:
     """Build a :class:`Media` from a v1.1 media object (ids kept as strings)."""
     if not isinstance(obj, dict) or not ("media_id_string" in obj or "media_id" in obj):
         raise ValueError("not a media object")
-    id_string = str(obj.get("media_id_string") or obj["media_id"])
+    id_string = numeric_id(obj.get("media_id_string") or obj["media_id"])
     size = obj.get("size")
     expires = obj.get("expires_after_secs")
     info = obj.get("processing_info")

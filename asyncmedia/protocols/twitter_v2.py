@@ -24,7 +24,14 @@ from typing import Any
 from yarl import URL
 
 from ..media import Media
-from .http import FilePart, HTTPRequest, HTTPResponse, error_from_response, malformed_answer
+from .http import (
+    FilePart,
+    HTTPRequest,
+    HTTPResponse,
+    error_from_response,
+    malformed_answer,
+    numeric_id,
+)
 from .twitter_v1 import POST_RETRY_STATUSES, _as_base
 
 __all__ = ["DEFAULT_V2_URL", "SIMPLE_CATEGORIES", "TwitterV2Protocol", "media_from_v2_json"]
@@ -50,7 +57,7 @@ def media_from_v2_json(obj: Any, *, media_type: str | None = None) -> Media:
     data = obj.get("data") if isinstance(obj, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("id"), (str, int)):
         raise ValueError("not a v2 media object")
-    id_string = str(data["id"])
+    id_string = numeric_id(data["id"])
     size = data.get("size")
     expires = data.get("expires_after_secs")
     info = data.get("processing_info")

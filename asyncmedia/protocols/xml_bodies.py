@@ -83,11 +83,17 @@ def parse_xml_document(body: bytes) -> dict[str, Any]:
     """
     try:
         root = SafeElementTree.fromstring(body, forbid_dtd=True)
+        return {root.tag: element_to_data(root)}
     except DefusedXmlException as exc:
         raise XMLBodyError(f"refused unsafe XML ({type(exc).__name__})") from exc
     except SafeElementTree.ParseError as exc:
         raise XMLBodyError(f"malformed XML: {exc}") from exc
-    return {root.tag: element_to_data(root)}
+    except (LookupError, ValueError) as exc:
+        # expat refuses an unknown encoding= (LookupError) or a multi-byte one such as
+        # utf-32 (ValueError), before any element is read.
+        raise XMLBodyError(f"XML in an unusable encoding: {exc}") from exc
+    except RecursionError as exc:
+        raise XMLBodyError("XML nested too deeply to read") from exc
 
 
 def parse_answer(body: bytes) -> Any:
@@ -101,7 +107,7 @@ def parse_answer(body: bytes) -> Any:
     if stripped[:1] in (b"{", b"["):
         try:
             return json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     if looks_like_xml(stripped):
         try:

@@ -59,7 +59,9 @@ from typing import TYPE_CHECKING, Any
 import regex
 from aiohttp import web
 
+from .forms import read_json
 from .media_inspection import sniff_media_type
+from .oauth import same_secret
 from .posts import PostRecord
 from .server import BoundService, Throttle, service_context
 
@@ -342,7 +344,7 @@ class BlueskyService(BoundService):
         if request.content_type != "application/json":
             raise _Refusal(400, "InvalidRequest", "Request encoding (Content-Type) required")
         try:
-            payload = json.loads(await request.text())
+            payload = await read_json(request)
         except (ValueError, UnicodeDecodeError):
             raise _Refusal(400, "InvalidRequest", "Request body is not valid JSON") from None
         if not isinstance(payload, dict):
@@ -369,9 +371,9 @@ class BlueskyService(BoundService):
         if not all(isinstance(payload.get(key), str) for key in ("identifier", "password")):
             raise _Refusal(400, "InvalidRequest", "identifier and password are required")
         sandbox = self.sandbox
-        ok = secrets.compare_digest(
-            payload["identifier"].encode(), sandbox.bluesky_identifier.encode()
-        ) & secrets.compare_digest(payload["password"].encode(), sandbox.bluesky_password.encode())
+        ok = same_secret(payload["identifier"], sandbox.bluesky_identifier) & same_secret(
+            payload["password"], sandbox.bluesky_password
+        )
         context.authenticated = ok
         if not ok:
             raise _Refusal(401, "AuthenticationRequired", "Invalid identifier or password")

@@ -14,6 +14,7 @@ the rest of the sandbox, this module must not import the client side of :mod:`as
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,15 +22,20 @@ from urllib.parse import parse_qsl
 from xml.etree import ElementTree
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 __all__ = [
     "HEAD_BYTES",
+    "MALFORMED_BODY_ERRORS",
     "MEDIA_PART_KEEP_BYTES",
     "MediaPart",
     "ReceivedFile",
     "ReceivedForm",
+    "is_digits",
     "read_form",
+    "read_json",
     "read_media_part",
+    "read_text",
     "xml_answer",
 ]
 
@@ -38,6 +44,45 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 #: How many bytes of a media part :func:`read_media_part` keeps by default (5 MiB, the
 #: largest chunk X accepts); a larger part is still counted and hashed, its bytes dropped.
 MEDIA_PART_KEEP_BYTES = 5_242_880
+
+#: What reading a malformed request body raises: bad framing and undecodable text
+#: (``ValueError``), an unknown charset (``LookupError``), absurd nesting (``RecursionError``),
+#: aiohttp's own refusals (a part header over 8 KB...).  The readers here turn each into a
+#: ``ValueError``, which every service answers with its own 400.
+MALFORMED_BODY_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    UnicodeError,
+    LookupError,
+    RecursionError,
+    AssertionError,
+    HttpProcessingError,
+)
+
+
+def is_digits(value: object) -> bool:
+    """Whether ``value`` is a non-empty string of ASCII digits (``"²"`` and ``"١٢"`` are not,
+    although ``str.isdigit`` says they are and ``int()`` may refuse them)."""
+    return isinstance(value, str) and value.isascii() and value.isdigit()
+
+
+async def read_text(request: web.Request) -> str:
+    """The body as text (its declared charset, else UTF-8); ``ValueError`` if it is not."""
+    try:
+        return await request.text()
+    except MALFORMED_BODY_ERRORS as exc:
+        raise ValueError(f"malformed request body: {exc}") from None
+
+
+async def read_json(request: web.Request, *, empty: Any = None) -> Any:
+    """The body parsed as JSON (``empty`` for an empty body when given); ``ValueError`` for a
+    body that is not JSON, in an unusable charset, or nested too deeply to parse."""
+    text = await read_text(request)
+    if not text and empty is not None:
+        return empty
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"request body is not JSON: {exc}") from None
 
 
 @dataclass
@@ -153,8 +198,8 @@ async def read_form(request: web.Request, *, file_fields: frozenset[str]) -> Rec
             for name, value in parse_qsl(form.raw_form, keep_blank_values=True):
                 form.fields[name] = value
                 form.items.append((name, value))
-    except (UnicodeDecodeError, AssertionError) as exc:
-        raise ValueError(f"malformed request body: {exc}") from exc
+    except MALFORMED_BODY_ERRORS as exc:
+        raise ValueError(f"malformed request body: {exc}") from None
     return form
 
 

@@ -64,8 +64,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
-from .forms import MediaPart, read_media_part
+from .forms import MALFORMED_BODY_ERRORS, MediaPart, read_json, read_media_part
 from .media_inspection import image_dimensions, sniff_media_type
+from .oauth import same_secret
 from .posts import PostRecord
 from .server import BoundService, RequestContext, Throttle, service_context
 
@@ -562,8 +563,8 @@ class MastodonService(BoundService):
     def _authenticate(self, request: web.Request, context: RequestContext) -> None:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.strip().partition(" ")
-        context.authenticated = scheme.lower() == "bearer" and secrets.compare_digest(
-            token.strip().encode(), self.sandbox.mastodon_token.encode()
+        context.authenticated = scheme.lower() == "bearer" and same_secret(
+            token.strip(), self.sandbox.mastodon_token
         )
         if not context.authenticated:
             raise _Refusal(401, "The access token is invalid")
@@ -718,19 +719,22 @@ class MastodonService(BoundService):
         fields: list[tuple[str, str]] = []
         files: dict[str, tuple[MediaPart, str, str | None]] = {}
         if request.content_type.startswith("multipart/"):
-            reader = await request.multipart()
-            while (part := await reader.next()) is not None:
-                if not isinstance(part, BodyPartReader) or not part.name:
-                    raise _Refusal(422, "Validation failed: malformed multipart body")
-                if part.filename is not None:
-                    declared = part.headers.get("Content-Type", "")
-                    media = await read_media_part(part, keep_up_to=_KEEP_FOR_INSPECTION)
-                    files[part.name] = (media, declared, part.filename)
-                else:
-                    fields.append((part.name, (await part.read()).decode("utf-8")))
+            try:
+                reader = await request.multipart()
+                while (part := await reader.next()) is not None:
+                    if not isinstance(part, BodyPartReader) or not part.name:
+                        raise _Refusal(422, "Validation failed: malformed multipart body")
+                    if part.filename is not None:
+                        declared = part.headers.get("Content-Type", "")
+                        media = await read_media_part(part, keep_up_to=_KEEP_FOR_INSPECTION)
+                        files[part.name] = (media, declared, part.filename)
+                    else:
+                        fields.append((part.name, (await part.read()).decode("utf-8")))
+            except MALFORMED_BODY_ERRORS:
+                raise _Refusal(422, "Validation failed: malformed multipart body") from None
         elif request.content_type == "application/json":
             try:
-                payload = json.loads(await request.text() or "{}")
+                payload = await read_json(request, empty={})
             except ValueError:
                 raise _Refusal(400, "Error occurred while parsing request parameters") from None
             if not isinstance(payload, dict):

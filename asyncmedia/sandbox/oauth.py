@@ -19,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import hmac
 import string
 import threading
 import time
@@ -35,6 +36,7 @@ __all__ = [
     "MissingAuthorization",
     "NonceRegistry",
     "OAuthVerificationError",
+    "same_secret",
     "verify_oauth1",
 ]
 
@@ -221,6 +223,20 @@ class _SandboxRequestValidator(RequestValidator):  # type: ignore[misc]
         )
         request.validator_log["nonce"] = fresh
         return fresh
+
+
+def same_secret(given: str | None, expected: str) -> bool:
+    """Constant-time comparison of a credential a request carried with the expected one.
+
+    Never raises: header values with non-UTF-8 bytes (aiohttp hands them over as lone
+    surrogates) and non-ASCII text (which ``hmac.compare_digest`` refuses for ``str``) simply
+    do not match.
+    """
+    if given is None:
+        return False
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
 
 
 def _safe_and_sized(value: str, bounds: tuple[int, int]) -> bool:

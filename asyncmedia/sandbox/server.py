@@ -42,6 +42,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from ..auth import OAuth1Credentials
 from .oauth import DEFAULT_MAX_SKEW, NonceRegistry
@@ -59,6 +60,10 @@ if TYPE_CHECKING:
 _S = TypeVar("_S")
 
 _log = logging.getLogger(__name__)
+
+#: Errors that only reading a malformed request raises (not ValueError, which would hide
+#: sandbox bugs: the services turn the readers' ValueErrors into their own 400 answers).
+_UNREADABLE_BODY = (UnicodeError, LookupError, RecursionError, HttpProcessingError)
 
 __all__ = [
     "CONTEXT_KEY",
@@ -723,6 +728,15 @@ class Sandbox:
                 response = await handler(request)
             except web.HTTPException as exc:
                 response = _plain_error(request, exc)
+            except ConnectionError:
+                # The client went away in the middle of its request (noted below): nothing is
+                # wrong with the sandbox, so no traceback, and a 400 on record.
+                response = _plain_error(request, web.HTTPBadRequest(reason="Client went away"))
+            except _UNREADABLE_BODY as exc:
+                # A body no service could read (a charset that does not exist, nesting too
+                # deep to parse, a part header over 8 KB) is the client's error: 400.
+                _log.info("unreadable body of %s %s: %s", request.method, request.path, exc)
+                response = _plain_error(request, web.HTTPBadRequest(reason="Malformed request"))
             except Exception:
                 # A sandbox bug must still show up in the request log and carry the headers.
                 _log.exception("sandbox handler failed for %s %s", request.method, request.path)
@@ -731,6 +745,9 @@ class Sandbox:
                     body=b'{"errors":[{"code":131,"message":"Internal error."}]}',
                     headers={"Content-Type": "application/json;charset=utf-8"},
                 )
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                _log.info("client went away during %s %s", request.method, request.path)
         # Read what the handler left unread so the client always gets to see the answer.
         try:
             while await request.content.readany():

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import json
 import secrets
 import time
@@ -37,8 +36,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .forms import read_form, xml_answer
+from .forms import is_digits, read_form, xml_answer
 from .media_inspection import sniff_media_type
+from .oauth import same_secret
 from .server import BoundService, HeaderDict, service_context
 
 if TYPE_CHECKING:
@@ -132,9 +132,7 @@ class StatusNetService(BoundService):
                 user, _, password = base64.b64decode(token, validate=True).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 user = password = ""
-        ok = hmac.compare_digest(user.encode(), self.username.encode()) & hmac.compare_digest(
-            password.encode(), self.password.encode()
-        )
+        ok = same_secret(user, self.username) & same_secret(password, self.password)
         context.authenticated = bool(ok)
         if not ok:
             raise _Refusal(401, "Could not authenticate you.")
@@ -154,7 +152,7 @@ class StatusNetService(BoundService):
         if len(status) > self.status_limit:
             raise _Refusal(406, f"That's too long. Max notice size is {self.status_limit} chars.")
         reply_raw = form.fields.get("in_reply_to_status_id")
-        if reply_raw is not None and not reply_raw.isdigit():
+        if reply_raw is not None and not is_digits(reply_raw):
             raise _Refusal(400, "Invalid in_reply_to_status_id.")
         notice_id = self._next_id
         text = status

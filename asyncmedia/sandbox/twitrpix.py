@@ -26,7 +26,6 @@ Accepted uploads are recorded in :attr:`TwitrPixService.uploads` (:class:`TwitrP
 
 from __future__ import annotations
 
-import hmac
 import json
 import math
 import secrets
@@ -39,6 +38,7 @@ from aiohttp import web
 
 from .forms import read_form, xml_answer
 from .media_inspection import sniff_media_type
+from .oauth import same_secret
 from .server import BoundService, service_context
 
 if TYPE_CHECKING:
@@ -166,12 +166,12 @@ class TwitrPixService(BoundService):
 
     def _check_credentials(self, fields: dict[str, str]) -> None:
         api_key = fields.get("api_key", "")
-        if not api_key or not hmac.compare_digest(api_key, self.api_key):
+        if not api_key or not same_secret(api_key, self.api_key):
             raise _Failure(999)
         expected = self.sandbox.credentials
         for name, key in _CREDENTIAL_FIELDS.items():
             given = fields.get(name, "")
-            if not given or not hmac.compare_digest(given, expected[key]):  # type: ignore[literal-required]
+            if not given or not same_secret(given, expected[key]):  # type: ignore[literal-required]
                 raise _Failure(1001)
 
     async def _upload(self, request: web.Request, fmt: str, *, post: bool) -> web.Response:

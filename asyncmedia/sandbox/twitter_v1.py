@@ -45,7 +45,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, web
 
-from .forms import MediaPart, read_media_part
+from .forms import MALFORMED_BODY_ERRORS, MediaPart, is_digits, read_json, read_media_part
 from .media_inspection import image_dimensions, sniff_media_type
 from .oauth import AuthenticationFailed, MissingAuthorization, verify_oauth1
 from .posts import PostRecord
@@ -318,7 +318,7 @@ async def _read_params(
                     media = _media_from_base64(request, value)
                 else:
                     fields[key] = value
-    except (ValueError, UnicodeDecodeError, AssertionError) as exc:
+    except MALFORMED_BODY_ERRORS as exc:
         raise _shape_b(request, f"Malformed request body: {exc}") from None
     return _Params(fields=fields, media=media, form_body=form_body, multipart=multipart)
 
@@ -607,7 +607,7 @@ class TwitterV1Service(BoundService):
         if not record.chunked or record.state != "uploading":
             raise _shape_b(request, "Media id is already finalized.")
         raw_index = params.fields.get("segment_index")
-        if raw_index is None or not raw_index.isdigit() or int(raw_index) > MAX_SEGMENT_INDEX:
+        if raw_index is None or not is_digits(raw_index) or int(raw_index) > MAX_SEGMENT_INDEX:
             raise _shape_b(
                 request, f"Segment index must be an integer from 0 to {MAX_SEGMENT_INDEX}."
             )
@@ -730,7 +730,7 @@ class TwitterV1Service(BoundService):
             if request.content_type not in ("application/json", "text/plain"):
                 raise _shape_a(400, 44, "Body must be JSON (application/json).")
             try:
-                payload = json.loads(await request.text())
+                payload = await read_json(request)
             except (ValueError, UnicodeDecodeError):
                 raise _shape_a(400, 44, "Body is not valid JSON.") from None
             if not isinstance(payload, dict):
@@ -907,7 +907,7 @@ class TwitterV1Service(BoundService):
 
     def _tweetable(self, request: web.Request, media_id: str) -> UploadRecord:
         """The processed, unexpired media ``media_id`` names, or 400 code 324."""
-        record = self.uploads.get(int(media_id)) if media_id.isdigit() else None
+        record = self.uploads.get(int(media_id)) if is_digits(media_id) else None
         if record is None or self._expires_in(record) <= 0:
             raise _shape_a(400, 324, f"The validation of media ids failed: {media_id} not found.")
         if record.state != "succeeded":

@@ -42,9 +42,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
-from .forms import MediaPart, read_media_part
+from .forms import MALFORMED_BODY_ERRORS, MediaPart, is_digits, read_json, read_media_part
 from .media_inspection import image_dimensions, sniff_media_type
-from .oauth import OAuthVerificationError, verify_oauth1
+from .oauth import OAuthVerificationError, same_secret, verify_oauth1
 from .posts import PostRecord
 from .server import BoundService, RequestContext, Throttle, service_context
 from .tweet_rules import MAX_TWEET_LENGTH, media_problem, tweet_length
@@ -152,7 +152,7 @@ async def _json_object(request: web.Request, what: str) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise _invalid(f"{what}: Request body must be a JSON object (application/json).")
     try:
-        payload = json.loads(await request.text())
+        payload = await read_json(request)
     except (ValueError, UnicodeDecodeError):
         raise _invalid(f"{what}: Request body is not valid JSON.") from None
     if not isinstance(payload, dict):
@@ -165,16 +165,19 @@ async def _multipart(request: web.Request) -> tuple[dict[str, str], MediaPart | 
         raise _invalid("Expected a multipart/form-data body.")
     fields: dict[str, str] = {}
     media: MediaPart | None = None
-    reader = await request.multipart()
-    while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader):
-            raise _invalid("Nested multipart bodies are not supported.")
-        if part.name == "media":
-            if part.filename is None:
-                raise _invalid("The media part needs a filename.")
-            media = await read_media_part(part)
-        elif part.name:
-            fields[part.name] = (await part.read()).decode("utf-8")
+    try:
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                raise _invalid("Nested multipart bodies are not supported.")
+            if part.name == "media":
+                if part.filename is None:
+                    raise _invalid("The media part needs a filename.")
+                media = await read_media_part(part)
+            elif part.name:
+                fields[part.name] = (await part.read()).decode("utf-8")
+    except MALFORMED_BODY_ERRORS as exc:
+        raise _invalid(f"Malformed multipart body: {exc}") from None
     return fields, media
 
 
@@ -264,7 +267,7 @@ class TwitterV2Service(BoundService):
         context.authenticated = False
         if scheme == "bearer":
             given = header.split(None, 1)[1].strip() if " " in header.strip() else ""
-            if not secrets.compare_digest(given.encode(), sandbox.x_bearer_token.encode()):
+            if not same_secret(given, sandbox.x_bearer_token):
                 raise _problem(401, "Unauthorized", "Unauthorized")
             self.auth_schemes.append("bearer")
         elif scheme == "oauth":
@@ -421,7 +424,7 @@ class TwitterV2Service(BoundService):
         if not record.chunked or record.state != "uploading":
             raise _invalid("The media_id is already finalized.")
         raw_index = fields.get("segment_index", "")
-        if not raw_index.isdigit() or int(raw_index) > MAX_SEGMENT_INDEX:
+        if not is_digits(raw_index) or int(raw_index) > MAX_SEGMENT_INDEX:
             raise _invalid(f"segment_index must be an integer from 0 to {MAX_SEGMENT_INDEX}.")
         if media is None:
             raise _invalid("The media field is required.")
@@ -511,7 +514,7 @@ class TwitterV2Service(BoundService):
             if not isinstance(raw_ids, list) or not raw_ids:
                 raise _invalid("media.media_ids must be a non-empty array of id strings.")
             ids = raw_ids
-        if any(not isinstance(media_id, str) or not media_id.isdigit() for media_id in ids):
+        if any(not is_digits(media_id) for media_id in ids):
             raise _invalid("media.media_ids must hold media ids as strings.")
         if not text and not ids:
             raise _invalid("text is required unless media is given.")
@@ -524,7 +527,7 @@ class TwitterV2Service(BoundService):
         reply_to: str | None = None
         if reply is not None:
             parent = reply.get("in_reply_to_tweet_id") if isinstance(reply, dict) else None
-            if not isinstance(parent, str) or not parent.isdigit():
+            if not is_digits(parent):
                 raise _invalid("reply.in_reply_to_tweet_id must be a Tweet id string.")
             if parent not in self.tweets:
                 raise _problem(
