@@ -245,7 +245,10 @@ def _upload_options(args: argparse.Namespace, spec: ServiceSpec) -> dict[str, di
     Refuses options the chosen service has no use for, instead of ignoring them.
     """
     if args.alt_text is not None and not spec.upload_alt_text:
-        raise ValueError(f"--alt-text: {spec.alt_text_note or f'{spec.name} takes no alt text'}")
+        why = spec.alt_text_note or f"{spec.name} takes no alt text"
+        if spec.post_alt_text:  # it does in a post: say how
+            why += '; give it with the post command: asyncmedia post TEXT FILE --alt-text "..."'
+        raise ValueError(f"--alt-text: {why}")
     given = {
         option.flag: value
         for option in _service_options()

@@ -121,3 +121,14 @@ def test_ctrl_c_during_an_upload_prints_one_line_and_exits_130(tmp_path: Path) -
     assert "Traceback" not in err.decode()
     assert err.decode().splitlines() == ["asyncmedia: interrupted"]
     assert out == b""
+
+
+def test_alt_text_refused_on_an_upload_says_where_it_goes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    image = tmp_path / "cat.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    code = main(["upload", str(image), "--service", "bluesky", "--alt-text", "A cat"])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    assert err.count("\n") == 1 and "asyncmedia post TEXT FILE --alt-text" in err, err
