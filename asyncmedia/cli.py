@@ -557,7 +557,9 @@ async def _post_all(
     as_json = args.json or not sys.stdout.isatty()
     async with clients_from_env([spec.name for spec in specs]) as clients:
         bar = ProgressBar(
-            not args.quiet and sys.stderr.isatty() and bool(args.sources), len(specs), "posted"
+            not args.quiet and sys.stderr.isatty() and bool(args.sources),
+            len(specs),
+            "services done",
         )
         try:
             results = await crosspost(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -91,8 +92,7 @@ def test_logged_exceptions_are_one_line_and_the_sandboxs_hang_ups_are_dropped(
             sandbox_log.exception("sandbox handler failed for GET /1.1/media/upload.json")
     err = capsys.readouterr().err
     assert err == (
-        "asyncmedia: sandbox handler failed for GET /1.1/media/upload.json "
-        "(KeyError: 'media_id')\n"
+        "asyncmedia: sandbox handler failed for GET /1.1/media/upload.json (KeyError: 'media_id')\n"
     )
 
 
@@ -132,3 +132,35 @@ def test_alt_text_refused_on_an_upload_says_where_it_goes(
     err = capsys.readouterr().err
     assert code == EXIT_USAGE
     assert err.count("\n") == 1 and "asyncmedia post TEXT FILE --alt-text" in err, err
+
+
+def test_the_post_bar_counts_services_done_not_posted(tmp_path: Path) -> None:
+    # the bar's counter also counts a service that failed: "1/2 posted" was wrong then
+    image = tmp_path / "cat.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(2 << 20))
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASYNCMEDIA_")}
+    env["COLUMNS"] = "120"
+    argv = ["post", "Hi", str(image), "--service", "mastodon"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "asyncmedia", *argv],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the pty closed: the command is over
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    text = seen.decode("utf-8", "replace")
+    assert proc.wait(30) == 0, text
+    assert "0/1 services done" in text and "posted:" not in text, text
