@@ -140,9 +140,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="asyncmedia",
         description="Upload images, GIFs and video to X/Twitter, Mastodon and Bluesky, and post.",
+        epilog="'asyncmedia COMMAND --help' lists a command's options and credential variables.",
     )
     parser.add_argument("--version", action="version", version=f"asyncmedia {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="upload, post or sandbox"
+    )
     epilog = f"{_env_help(UPLOAD_SERVICES)}\n\n{_EXIT_HELP}"
 
     upload = commands.add_parser(

@@ -164,3 +164,17 @@ def test_the_post_bar_counts_services_done_not_posted(tmp_path: Path) -> None:
     text = seen.decode("utf-8", "replace")
     assert proc.wait(30) == 0, text
     assert "0/1 services done" in text and "posted:" not in text, text
+
+
+def test_no_command_names_the_missing_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main([])
+    assert stop.value.code == EXIT_USAGE
+    assert capsys.readouterr().err.strip().endswith("required: COMMAND")
+    assert "COMMAND --help" in help_of_main(capsys)
+
+
+def help_of_main(capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    return capsys.readouterr().out
