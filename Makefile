@@ -48,5 +48,11 @@ test: lint typecheck docs
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/throughput.py
 
+# Emulated WAN paths (network namespaces, tbf, an NFQUEUE delay line): needs root, a C
+# compiler and libnetfilter-queue-dev; never part of `make test`.  ~10 minutes.
+.PHONY: bench-wan
+bench-wan: $(VENV)/.installed-test
+	$(PY) benchmarks/wan.py --rounds 3 --rss-sizes 64,512
+
 clean:
 	rm -rf $(VENV) build docs/_build .pytest_cache .mypy_cache .ruff_cache *.egg-info

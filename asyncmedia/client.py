@@ -187,7 +187,7 @@ class MediaClient(ServiceClient):
                 prepared,
                 media_category=media_category,
                 chunked=chunked,
-                chunk_size=chunk_size or self.config.chunk_size,
+                chunk_size=chunk_size or self.config.chunk_size,  # None: adaptive
                 owners=owners,
                 progress=progress,
                 resume=resume,
@@ -202,7 +202,7 @@ class MediaClient(ServiceClient):
         *,
         media_category: str | None,
         chunked: bool | None,
-        chunk_size: int,
+        chunk_size: int | None,
         owners: tuple[str, ...],
         progress: ProgressCallback | None,
         resume: bool = False,
@@ -241,7 +241,7 @@ class MediaClient(ServiceClient):
         self,
         plan: _Planned,
         *,
-        chunk_size: int,
+        chunk_size: int | None,
         owners: tuple[str, ...],
         progress: ProgressCallback | None,
         resume: bool = False,
@@ -255,7 +255,9 @@ class MediaClient(ServiceClient):
             media_type=kind,
             media_category=category,
             additional_owners=owners,
-            chunk_size=media_rules.effective_chunk_size(chunk_size, size),
+            chunk_size=(
+                None if chunk_size is None else media_rules.effective_chunk_size(chunk_size, size)
+            ),
             progress=ProgressReporter(progress, size),
         )
         log.debug(
@@ -272,6 +274,8 @@ class MediaClient(ServiceClient):
                 max_in_flight=self.config.max_in_flight,
                 processing_timeout=self.config.processing_timeout,
                 max_status_interval=self.config.max_status_interval,
+                memory_budget=self.config.memory_budget,
+                max_parallel=self.config.max_concurrent_requests,
             )
             target = None
             if resume:
@@ -367,8 +371,8 @@ class MediaClient(ServiceClient):
                     f"emoji and CJK characters 2); a Tweet takes at most {MAX_WEIGHTED_LENGTH}"
                 )
         reply_id = _tweet_id(reply_to)
-        chunk_size = upload_options.get("chunk_size") or self.config.chunk_size
-        if not 1024 <= chunk_size <= MAX_CHUNK_SIZE:
+        chunk_size = upload_options.get("chunk_size") or self.config.chunk_size  # None: adaptive
+        if chunk_size is not None and not 1024 <= chunk_size <= MAX_CHUNK_SIZE:
             raise ValueError(
                 f"chunk_size must be between 1 KiB and 5 MiB ({MAX_CHUNK_SIZE} bytes), "
                 f"got {chunk_size}"

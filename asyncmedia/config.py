@@ -1,10 +1,16 @@
 """Upload settings: one frozen, validated object holding every knob of an upload.
 
-Memory bound: a chunked upload holds at most ``max_in_flight`` chunks of ``chunk_size`` bytes
-(one per APPEND on the wire; a part is kept until the service acknowledges it, so a retry
-resends it without touching the source again) plus a constant of a few hundred KiB for
-aiohttp's buffers.  With the defaults that is 4 × 4 MiB = 16 MiB, whatever the file size.
-Simple uploads read the whole media, which the services cap at 5 MiB for that path.
+Memory bound: a chunked upload holds at most ``memory_budget`` bytes of media (16 MiB by
+default), whatever the file size: the parts on the wire, each kept until the service
+acknowledges it so a retry resends it without touching the source again.  With
+``chunk_size`` or ``max_in_flight`` set explicitly the bound is ``chunk_size × max_in_flight``
+instead (4 MiB and 4 standing in for the one not set).  On top of that comes a constant of
+about 1 MiB: aiohttp's and asyncio's socket buffers (up to ~256 KiB per connection while a
+part is written) and the interpreter's.  Parts live in anonymous memory maps that are
+unmapped as soon as they are acknowledged, so the allocator cannot keep freed parts around
+(with ordinary ``bytes`` of this size glibc's adaptive mmap threshold did, and peak RSS grew
+to about 1.5 × the bound).  Simple uploads read the whole media, which the services cap at
+5 MiB for that path.
 """
 
 from __future__ import annotations
@@ -12,10 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-__all__ = ["MAX_CHUNK_SIZE", "MIB", "UploadConfig"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_IN_FLIGHT", "MAX_CHUNK_SIZE", "MIB", "UploadConfig"]
 
 MIB = 1024 * 1024
 MAX_CHUNK_SIZE = 5 * MIB
+#: Part size used when only ``max_in_flight`` is set (and the pre-adaptive default).
+DEFAULT_CHUNK_SIZE = 4 * MIB
+#: Parallelism used when only ``chunk_size`` is set (and the pre-adaptive default).
+DEFAULT_IN_FLIGHT = 4
 
 
 @dataclass(frozen=True)
@@ -24,7 +34,16 @@ class UploadConfig:
 
     :param chunk_size: bytes per APPEND (1 KiB … 5 MiB).  Raised automatically to
         ``ceil(size / 1000)`` for files that would otherwise need more than 1000 segments.
-    :param max_in_flight: APPEND requests sent concurrently for one upload.
+        ``None`` (the default): the chunked uploader chooses part sizes itself, within
+        ``memory_budget`` (see :doc:`performance`).  Setting it (here or per upload) fixes every
+        part at that size, with ``max_in_flight`` (default then 4) APPENDs at once.
+    :param max_in_flight: APPEND requests sent concurrently for one upload.  ``None`` (the
+        default): chosen while uploading, from the observed round trip and throughput, within
+        ``memory_budget``.  Setting it gives exactly that many, with ``chunk_size`` (default then
+        4 MiB) parts.
+    :param memory_budget: bytes of media an adaptive chunked upload holds at once (parts on the
+        wire, awaiting acknowledgement); at least 1 MiB.  Ignored when ``chunk_size`` or
+        ``max_in_flight`` is set: the bound is then ``chunk_size × max_in_flight``.
     :param max_concurrent_requests: requests one client has on the wire at once, over all
         uploads (caps connections and file descriptors when many uploads run together).
     :param retries: attempts after the first for requests that are safe to repeat (APPEND,
@@ -45,8 +64,9 @@ class UploadConfig:
         (default: ``$XDG_CACHE_HOME/asyncmedia/resume`` or ``~/.cache/asyncmedia/resume``).
     """
 
-    chunk_size: int = 4 * MIB
-    max_in_flight: int = 4
+    chunk_size: int | None = None
+    max_in_flight: int | None = None
+    memory_budget: int = 16 * MIB
     max_concurrent_requests: int = 32
     retries: int = 3
     backoff: float = 0.5
@@ -60,13 +80,18 @@ class UploadConfig:
     resume_dir: str | None = None
 
     def __post_init__(self) -> None:
-        if not 1024 <= self.chunk_size <= MAX_CHUNK_SIZE:
+        if self.chunk_size is not None and not 1024 <= self.chunk_size <= MAX_CHUNK_SIZE:
             raise ValueError(
                 f"chunk_size must be between 1 KiB and 5 MiB ({MAX_CHUNK_SIZE} bytes), "
                 f"got {self.chunk_size}"
             )
-        positive_ints = ("max_in_flight", "max_concurrent_requests", "max_download_size")
-        for name in positive_ints:
+        if self.max_in_flight is not None and self.max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be at least 1, got {self.max_in_flight}")
+        if self.memory_budget < MIB:
+            raise ValueError(
+                f"memory_budget must be at least 1 MiB ({MIB} bytes), got {self.memory_budget}"
+            )
+        for name in ("max_concurrent_requests", "max_download_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.retries < 0:
@@ -77,6 +102,12 @@ class UploadConfig:
         for name in ("request_timeout", "processing_timeout", "max_status_interval"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether chunked uploads choose parallelism and part size themselves (neither
+        ``chunk_size`` nor ``max_in_flight`` set)."""
+        return self.chunk_size is None and self.max_in_flight is None
 
     def evolve(self, **changes: Any) -> UploadConfig:
         """Return a copy with ``changes`` applied (and validated); ``None`` values are ignored."""

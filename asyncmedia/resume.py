@@ -2,13 +2,17 @@
 
 One small JSON file per upload, named by a key derived from the service URL, the account and
 the source's fingerprint (never a secret in clear), holding: ``media_id``, ``total_bytes``,
-``chunk_size``, ``media_type``, ``media_category``, ``fingerprint``, the acknowledged segment
-indexes and ``expires_at`` (epoch seconds, from INIT's ``expires_after_secs``).  Writes are
-atomic (temporary file + ``os.replace``) and done in a worker thread.
+``chunk_size``, ``media_type``, ``media_category``, ``fingerprint``, where every segment sent so
+far lies in the media (``segments``: index → ``[offset, length]``, recorded *before* the
+segment goes out, since parts may differ in size and the service may have received one whose
+answer was lost), the acknowledged indexes and ``expires_at`` (epoch seconds, from INIT's
+``expires_after_secs``).  Writes are atomic (temporary file + ``os.replace``) and done in a
+worker thread.
 
 A journal is used only while its media id has not expired (with a minute of margin), and only
-when the fingerprint, size and chunk size match; otherwise the upload starts over.  Only
-seekable sources (paths, seekable files, bytes, spooled streams) can resume.
+when the fingerprint and size match (and, for journals written before segments were recorded,
+the chunk size); otherwise the upload starts over.  Only seekable sources (paths, seekable
+files, bytes, spooled streams) can resume.
 """
 
 from __future__ import annotations
@@ -41,7 +45,12 @@ def journal_key(*parts: str) -> str:
 
 @dataclass
 class UploadJournal:
-    """What is known about one chunked upload in progress."""
+    """What is known about one chunked upload in progress.
+
+    ``segments`` maps each ``segment_index`` sent so far to its ``(offset, length)`` in the
+    media; ``acknowledged`` is the set of those the service confirmed.  ``chunk_size`` is the
+    nominal part size: journals without ``segments`` (older ones) were cut in parts of it.
+    """
 
     media_id: str
     total_bytes: int
@@ -51,28 +60,59 @@ class UploadJournal:
     fingerprint: str
     expires_at: float
     acknowledged: set[int] = field(default_factory=set)
+    segments: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    def sending(self, index: int, offset: int, length: int) -> None:
+        """Record that segment ``index`` (``length`` bytes at ``offset``) is about to be sent."""
+        self.segments[index] = (offset, length)
+
+    def layout(self) -> dict[int, tuple[int, int]]:
+        """Every segment known to have been sent, with its ``(offset, length)``; for journals
+        written without ranges, every segment of ``chunk_size`` the media has."""
+        if self.segments or not self.acknowledged:
+            return dict(self.segments)
+        size = self.chunk_size
+        return {
+            i: (i * size, min(size, self.total_bytes - i * size))
+            for i in range(-(-self.total_bytes // size))
+        }
 
     def usable_for(
-        self, *, fingerprint: str, total_bytes: int, chunk_size: int, now: float | None = None
+        self,
+        *,
+        fingerprint: str,
+        total_bytes: int,
+        chunk_size: int | None = None,
+        now: float | None = None,
     ) -> bool:
-        """Whether this journal describes the same media and its id is still alive."""
+        """Whether this journal describes the same media and its id is still alive.
+
+        ``chunk_size`` matters only for a journal with acknowledged indexes but no recorded
+        ranges (written by an older version, in parts of its ``chunk_size``).
+        """
         now = time.time() if now is None else now
+        legacy = bool(self.acknowledged) and not self.segments
         return (
             self.fingerprint == fingerprint
             and self.total_bytes == total_bytes
-            and self.chunk_size == chunk_size
+            and (not legacy or chunk_size is None or self.chunk_size == chunk_size)
             and self.expires_at - EXPIRY_MARGIN > now
         )
 
     def to_json(self) -> str:
+        """The journal as one line of JSON (what :class:`JournalStore` writes)."""
         data: dict[str, Any] = asdict(self)
         data["acknowledged"] = sorted(self.acknowledged)
+        data["segments"] = {str(i): list(r) for i, r in sorted(self.segments.items())}
         return json.dumps(data)
 
     @classmethod
     def from_json(cls, text: str) -> UploadJournal:
+        """Read what :meth:`to_json` wrote (journals without ``segments`` too)."""
         data = json.loads(text)
         data["acknowledged"] = set(data.get("acknowledged", ()))
+        segments = data.get("segments") or {}
+        data["segments"] = {int(i): (int(r[0]), int(r[1])) for i, r in segments.items()}
         return cls(**data)
 
 
@@ -94,7 +134,7 @@ class JournalStore:
                 return UploadJournal.from_json(self._path(key).read_text())
             except FileNotFoundError:
                 return None
-            except (ValueError, TypeError, KeyError, OSError):
+            except (ValueError, TypeError, KeyError, IndexError, OSError):
                 self._path(key).unlink(missing_ok=True)
                 return None
 

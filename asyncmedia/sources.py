@@ -270,6 +270,35 @@ class MediaSource(abc.ABC):
         self._pos += len(out)
         return bytes(out)
 
+    async def readinto(self, buffer: memoryview | bytearray) -> int:
+        """Fill ``buffer`` with the next bytes (what :meth:`read` would return) and return
+        how many; fewer than its length only at the end of the media.
+
+        Files are read straight into ``buffer``, without an intermediate ``bytes`` object
+        (the chunked uploader reads its parts this way, into memory it unmaps afterwards).
+        """
+        self._check_open()
+        view = memoryview(buffer).cast("B")
+        want = view.nbytes
+        filled = 0
+        if self._buffer:
+            filled = min(len(self._buffer), want)
+            view[:filled] = self._buffer[:filled]
+            del self._buffer[:filled]
+        while filled < want:
+            got = await self._next_raw_into(view[filled:])
+            if not got:
+                break
+            filled += got
+        self._pos += filled
+        return filled
+
+    async def _next_raw_into(self, view: memoryview) -> int:
+        """Like :meth:`_next_raw`, into ``view``; sources that can avoid the copy override it."""
+        chunk = await self._next_raw(view.nbytes)
+        view[: len(chunk)] = chunk
+        return len(chunk)
+
     async def _peek_here(self, n: int) -> bytes:
         while len(self._buffer) < n:
             chunk = await self._next_raw(n - len(self._buffer))
@@ -521,6 +550,19 @@ class SyncFileSource(MediaSource):
                 f"{self.describe()} returned {type(data).__name__}, not bytes; {_TEXT_MODE_SYNC}"
             )
         return bytes(data)
+
+    async def _next_raw_into(self, view: memoryview) -> int:
+        readinto = getattr(self._file, "readinto", None)
+        if self._inline or self.size is None or readinto is None:
+            return await super()._next_raw_into(view)
+        n = min(view.nbytes, self.size - self._raw_pos)
+        if n <= 0:
+            return 0
+        got = await asyncio.to_thread(readinto, view[:n])
+        if not isinstance(got, int) or got <= 0:  # EOF, non-blocking: let read() explain
+            return await super()._next_raw_into(view)
+        self._raw_pos += got
+        return got
 
     async def _seek_raw(self, offset: int) -> None:
         if self._inline:

@@ -15,8 +15,11 @@ import asyncio
 import inspect
 import logging
 import random
+import socket
+import struct
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,12 +37,15 @@ from .sources import MediaSource
 Body = bytes | bytearray | memoryview | MediaSource
 
 __all__ = [
+    "ROUND_TRIP_OBSERVER",
     "Body",
     "ChunkPayload",
     "ProgressCallback",
     "ProgressReporter",
     "SourcePayload",
     "Transport",
+    "tcp_round_trip",
+    "tcp_round_trips",
 ]
 
 log = logging.getLogger("asyncmedia")
@@ -136,6 +142,53 @@ class SourcePayload(payload.Payload):
                 await self._progress.advance(len(piece))
 
 
+#: Set (per task) by the chunked uploader around an APPEND: :class:`ChunkPayload` calls it with
+#: the connection's smoothed and minimum round-trip times in seconds, as the kernel measures
+#: them (``TCP_INFO``; Linux only; the minimum may be ``None``), once the first slice of the
+#: part is written and again after the last.  The request body is written by a task aiohttp
+#: creates, which inherits the value.
+ROUND_TRIP_OBSERVER: ContextVar[Callable[[float, float | None], None] | None] = ContextVar(
+    "asyncmedia_round_trip_observer", default=None
+)
+_TCPI_U32 = struct.Struct("=I")
+_TCPI_RTT_OFFSET = 68  # tcpi_rtt (µs) in struct tcp_info
+_TCPI_MIN_RTT_OFFSET = 148  # tcpi_min_rtt (µs), Linux 4.6 and later
+
+
+def tcp_round_trips(writer: AbstractStreamWriter) -> tuple[float, float | None] | None:
+    """The smoothed and the minimum round-trip time (seconds) of the TCP connection
+    ``writer`` writes to, or ``None`` where the platform does not say (no ``TCP_INFO``, not
+    a TCP socket); the minimum is ``None`` on kernels that do not report it."""
+    tcp_info = getattr(socket, "TCP_INFO", None)
+    transport = getattr(writer, "transport", None)
+    if tcp_info is None or transport is None:
+        return None
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return None
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, tcp_info, 232)
+    except (OSError, ValueError):
+        return None
+    if len(info) < _TCPI_RTT_OFFSET + 4:
+        return None
+    (srtt,) = _TCPI_U32.unpack_from(info, _TCPI_RTT_OFFSET)
+    if not srtt:
+        return None
+    low = None
+    if len(info) >= _TCPI_MIN_RTT_OFFSET + 4:
+        (micros,) = _TCPI_U32.unpack_from(info, _TCPI_MIN_RTT_OFFSET)
+        low = micros / 1e6 if micros and micros != 0xFFFFFFFF else None
+    return srtt / 1e6, low
+
+
+def tcp_round_trip(writer: AbstractStreamWriter) -> float | None:
+    """The smoothed round-trip time (seconds) of the TCP connection ``writer`` writes to, or
+    ``None`` where the platform does not say (see :func:`tcp_round_trips`)."""
+    both = tcp_round_trips(writer)
+    return None if both is None else both[0]
+
+
 class ChunkPayload(payload.Payload):
     """Bytes already in memory, written in bounded slices that feed a progress reporter.
 
@@ -175,10 +228,15 @@ class ChunkPayload(payload.Payload):
         end = (
             self._view.nbytes if content_length is None else min(content_length, self._view.nbytes)
         )
+        observer = ROUND_TRIP_OBSERVER.get()
         for start in range(0, end, WRITE_SLICE):
             piece = self._view[start : min(start + WRITE_SLICE, end)]
             await writer.write(piece)
             self.written += len(piece)
+            if observer is not None and (start == 0 or start + WRITE_SLICE >= end):
+                rtts = tcp_round_trips(writer)
+                if rtts is not None:
+                    observer(*rtts)
             if self._progress is not None:
                 await self._progress.advance(len(piece))
 
