@@ -400,13 +400,20 @@ def _exit_code_for(exc: BaseException) -> int:
 
 def _cli_words(message: str) -> str:
     """A library message in the command's words: ``pass media_type='image/png'`` (a keyword
-    argument) becomes ``give --media-type image/png`` (the option)."""
+    argument) becomes ``give --media-type image/png`` (the option), an ``alt_text`` or
+    ``description`` over its limit is the ``--alt-text``."""
     message = re.sub(
         r"\bpass media_type= \(e\.g\. media_type='([^']*)'\)",
         r"give --media-type (e.g. --media-type \1)",
         message,
     )
-    return message.replace("pass media_type=", "give --media-type")
+    message = message.replace("pass media_type=", "give --media-type")
+    # the alt text's length, whether the library calls it alt_text (X) or description (Mastodon)
+    return re.sub(
+        r"^(?:alt_text|description) is (\d+) characters; the limit is (\d+)$",
+        r"--alt-text is \1 characters; the limit is \2: shorten it",
+        message,
+    )
 
 
 def _error_line(source: str, exc: BaseException) -> str:
@@ -431,6 +438,7 @@ async def _upload_all(
 
         async def one(index: int, source: str) -> tuple[str, Any, Exception | None]:
             async with slots:
+                given: Any = source
                 try:
                     given = await _checked_source(
                         client, spec, source, args.alt_text, args.media_type
@@ -446,6 +454,8 @@ async def _upload_all(
                 except (AsyncMediaError, ValueError) as exc:
                     return source, None, exc
                 finally:
+                    if given is not source:  # opened here: ours to close (idempotent)
+                        await given.aclose()
                     bar.finished()
             return source, result, None
 

@@ -178,3 +178,16 @@ def help_of_main(capsys: pytest.CaptureFixture[str]) -> str:
     with pytest.raises(SystemExit):
         main(["--help"])
     return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["upload", "post"])
+def test_too_long_alt_text_names_the_option(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    image = tmp_path / "cat.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    argv = [command, *(["Hi"] if command == "post" else []), str(image), "--alt-text", "x" * 1001]
+    code = main([*argv, "-q"])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    assert "--alt-text is 1001 characters; the limit is 1000: shorten it" in err, err
