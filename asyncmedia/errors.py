@@ -19,7 +19,7 @@
     └── TransportError (ConnectionError)     the connection failed (after retries)
         └── PostMayExist                     a post request may have reached the service
 
-The two ``Service…`` classes inherit from both :class:`APIError` and the matching client-side
+The two ``Rejected…`` classes inherit from both :class:`APIError` and the matching client-side
 error, so ``except MediaTooLarge`` catches a size refusal whether the client or the service
 noticed it, and ``except APIError`` still catches everything a service answered.
 
