@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import re
 import shutil
 import signal
@@ -43,7 +44,14 @@ from tqdm import tqdm
 
 from . import __version__
 from .environment import client_from_env, clients_from_env
-from .errors import AsyncMediaError, MediaSourceError, MediaTooLarge
+from .errors import (
+    AsyncMediaError,
+    AuthenticationError,
+    MediaSourceError,
+    MediaTooLarge,
+    PostMayExist,
+    TransportError,
+)
 from .media import Blob, MastodonMedia, Media
 from .posting import Post, PostingClient, crosspost
 from .registry import (
@@ -416,9 +424,23 @@ def _cli_words(message: str) -> str:
     )
 
 
-def _error_line(source: str, exc: BaseException) -> str:
+def _error_line(source: str, exc: BaseException, spec: ServiceSpec | None = None) -> str:
     kind = "" if _exit_code_for(exc) == EXIT_USAGE else f"{type(exc).__name__}: "
-    return f"asyncmedia: error: {source}: {kind}{_cli_words(str(exc))}"
+    return f"asyncmedia: error: {source}: {kind}{_cli_words(str(exc))}{_hint(exc, spec)}"
+
+
+def _hint(exc: BaseException, spec: ServiceSpec | None) -> str:
+    """What to check when the service refused the credentials, or could not be reached: the
+    variables this command read them from (none: it used the embedded sandbox, no hint)."""
+    if spec is None or not spec.configured(os.environ):
+        return ""
+    if isinstance(exc, AuthenticationError):
+        return f" (check {', '.join(n for n in spec.environment if os.environ.get(n))})"
+    if isinstance(exc, TransportError) and not isinstance(exc, PostMayExist):
+        urls = [name for name in spec.environment if name.endswith("_URL") and os.environ.get(name)]
+        if urls:
+            return f" (check {', '.join(urls)} and the network)"
+    return ""
 
 
 async def _upload(args: argparse.Namespace) -> int:
@@ -468,7 +490,7 @@ async def _upload_all(
     printable: list[dict[str, Any]] = []
     for source, result, error in results:
         if error is not None:
-            print(_error_line(source, error), file=sys.stderr)
+            print(_error_line(source, error, spec), file=sys.stderr)
             code = max(code, _exit_code_for(error))
             printable.append(
                 {"source": source, "error": _cli_words(str(error)), "kind": type(error).__name__}
@@ -594,7 +616,7 @@ async def _post_all(
             else:
                 print(f"{spec.name}: {result.url or result.id}")
             continue
-        print(_error_line(spec.name, result), file=sys.stderr)
+        print(_error_line(spec.name, result, spec), file=sys.stderr)
         code = max(code, _exit_code_for(result))
         printable.append(
             {"service": spec.name, "error": _cli_words(str(result)), "kind": type(result).__name__}

@@ -191,3 +191,31 @@ def test_too_long_alt_text_names_the_option(
     err = capsys.readouterr().err
     assert code == EXIT_USAGE
     assert "--alt-text is 1001 characters; the limit is 1000: shorten it" in err, err
+
+
+def test_refused_credentials_name_the_variables_to_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from asyncmedia.sandbox import ThreadedSandbox
+
+    image = tmp_path / "cat.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    with ThreadedSandbox() as sb:
+        monkeypatch.setenv("ASYNCMEDIA_MASTODON_URL", sb.describe()["mastodon"]["instance_url"])
+        monkeypatch.setenv("ASYNCMEDIA_MASTODON_TOKEN", "not-the-token")
+        code = main(["upload", str(image), "--service", "mastodon", "-q"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("asyncmedia: error: ") and "AuthenticationError" in err, err
+    assert err.rstrip().endswith("(check ASYNCMEDIA_MASTODON_URL, ASYNCMEDIA_MASTODON_TOKEN)")
+
+
+def test_an_unreachable_service_names_its_url_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASYNCMEDIA_MASTODON_URL", "http://127.0.0.1:9/")  # nothing listens
+    monkeypatch.setenv("ASYNCMEDIA_MASTODON_TOKEN", "x")
+    code = main(["post", "Hi", "--service", "mastodon", "-q"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "TransportError" in err and "(check ASYNCMEDIA_MASTODON_URL and the network)" in err
