@@ -54,5 +54,19 @@ bench: $(VENV)/.installed-test
 bench-wan: $(VENV)/.installed-test
 	$(PY) benchmarks/wan.py --rounds 3 --rss-sizes 64,512
 
+# The tests against the real reference Bluesky PDS (tests/real, marker `real`, left out of
+# `make test`).  tests/real/pds/install.sh installs the pinned npm packages, Node 22 and a
+# better-sqlite3 compiled for it into a cache folder outside the repo once (minutes; the
+# folder is keyed by a hash of the lock file), later runs reuse it (seconds).  Needs node and
+# npm on PATH, and fails (never skips) without them.
+.PHONY: test-real
+test-real: $(VENV)/.installed-test
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+	  echo "make test-real: needs node and npm on PATH (any Node >= 18: they install the" \
+	       "reference PDS, which brings its own Node 22); install them (e.g. apt-get install" \
+	       "nodejs npm) and run again." >&2; exit 1; }
+	bash tests/real/pds/install.sh >/dev/null
+	$(PY) -m pytest tests/real -m real
+
 clean:
 	rm -rf $(VENV) build docs/_build .pytest_cache .mypy_cache .ruff_cache *.egg-info
