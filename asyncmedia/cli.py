@@ -118,7 +118,11 @@ def _env_help(services: Sequence[str]) -> str:
         spec = spec_for(name)
         text = ", or ".join(_all_of(list(group.values())) for group in spec.credentials)
         if spec.optional:
-            text += f"; optional: {', '.join(spec.optional.values())}"
+            optional = [
+                f"{name} (else {spec.fallback[name]})" if name in spec.fallback else name
+                for name in spec.optional.values()
+            ]
+            text += f"; optional: {', '.join(optional)}"
         lines += textwrap.wrap(
             text, width, initial_indent=f"  {name:<10}", subsequent_indent=" " * 12
         )

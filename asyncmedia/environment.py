@@ -5,7 +5,12 @@ environment (12-factor style); when *none* of a service's variables is set, an e
 :class:`~asyncmedia.sandbox.Sandbox` is started on 127.0.0.1 and the client points at it, so
 everything runs with no account and no network (a warning on the ``asyncmedia`` logger says
 so, and ``client.sandbox`` is the running sandbox).  Setting only some of a service's required
-variables is a :class:`ValueError` naming the missing ones.
+variables (or only an optional URL) is a :class:`ValueError` saying what is set, what to set,
+and what to unset to use the sandbox instead.  A service's alternative credentials set together
+are refused too, except for ``x2``: it uses ``ASYNCMEDIA_X_BEARER_TOKEN`` when set, the four
+OAuth 1.0a keys (which ``twitter`` reads as well) otherwise, and says which at debug level on
+the ``asyncmedia`` logger.  ``ASYNCMEDIA_X2_UPLOAD_URL`` points ``x2`` elsewhere than
+``twitter``; unset, ``x2`` reads the shared ``ASYNCMEDIA_UPLOAD_URL``.
 
 .. code-block:: python
 
@@ -43,7 +48,12 @@ def _variables_table() -> str:
         groups = " *or* ".join(
             ", ".join(f"``{name}``" for name in group.values()) for group in spec.credentials
         )
-        optional = ", ".join(f"``{name}*``" for name in spec.optional.values())
+        optional = ", ".join(
+            f"``{name}*`` (else ``{spec.fallback[name]}``)"
+            if name in spec.fallback
+            else f"``{name}*``"
+            for name in spec.optional.values()
+        )
         rows.append((spec.name, f"{groups}; {optional}" if optional else groups))
     width = max(len(text) for _, text in rows)
     rule = f"{'=' * 10} {'=' * width}"

@@ -16,6 +16,7 @@ for which kinds of media, and service-specific upload options (:class:`Option`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,8 @@ __all__ = [
     "posting_services",
     "spec_for",
 ]
+
+log = logging.getLogger("asyncmedia")
 
 #: Media kinds, as :func:`media_kind` names them.
 ALL_KINDS = frozenset({"image", "gif", "video", "audio"})
@@ -113,6 +116,13 @@ class ServiceSpec:
     ``options``
         the service-specific options of ``asyncmedia upload``; ``upload_with_options`` the
         client's own upload call that takes them (``upload_one`` takes the shared ones only).
+    ``fallback``
+        ``{optional variable: variable read when it is unset}`` (``ASYNCMEDIA_X2_UPLOAD_URL``
+        falls back to the shared ``ASYNCMEDIA_UPLOAD_URL``).
+    ``prefer_first``
+        when several ``credentials`` alternatives are set, use the first complete one instead
+        of refusing (``x2``: the bearer token, when the four OAuth 1.0a keys are also set
+        for ``twitter``).
     """
 
     name: str
@@ -131,6 +141,8 @@ class ServiceSpec:
     alt_text_note: str = ""
     options: tuple[Option, ...] = ()
     upload_with_options: Callable[..., Awaitable[Any]] | None = None
+    fallback: Mapping[str, str] = field(default_factory=dict)
+    prefer_first: bool = False
 
     async def upload_one(
         self,
@@ -169,39 +181,86 @@ class ServiceSpec:
         names: list[str] = []
         for group in self.credentials:
             names += [name for name in group.values() if name not in names]
-        return (*names, *(name for name in self.optional.values() if name not in names))
+        for name in self.optional.values():
+            names += [n for n in (name, self.fallback.get(name)) if n and n not in names]
+        return tuple(names)
 
     def configured(self, env: Mapping[str, str]) -> bool:
         """Whether ``env`` sets any of this service's credential variables (else: sandbox)."""
         return any(env.get(name) for group in self.credentials for name in group.values())
 
+    def lookup(self, env: Mapping[str, str], name: str) -> str | None:
+        """The value of ``name`` in ``env``, else of the variable it falls back to
+        (:attr:`fallback`), else ``None``."""
+        value = env.get(name)
+        if not value and name in self.fallback:
+            value = env.get(self.fallback[name])
+        return value or None
+
     def from_env(self, env: Mapping[str, str], options: Mapping[str, Any]) -> Any:
         """The client for the credentials in ``env``, or ``None`` when none of them is set.
 
+        When several credential alternatives are set: with :attr:`prefer_first` the first
+        complete one is used (logged at debug level), else it is refused.
+
         :raises ValueError: a credential set is incomplete, two are mixed, or an optional
-            variable is set without any credentials.
+            variable is set without any credentials; the message says what to set or unset.
         """
         started = [group for group in self.credentials if any(env.get(n) for n in group.values())]
+        if self.prefer_first and len(started) > 1:
+            complete = [g for g in started if all(env.get(n) for n in g.values())]
+            started = complete[:1] or started[:1]
         if len(started) > 1:
-            names = [" and ".join(group.values()) for group in started]
-            raise ValueError(f"set {' or '.join(names)}, not both")
+            present = [name for group in started for name in group.values() if env.get(name)]
+            raise _setup_error(
+                self.title,
+                present,
+                "together, but they are alternative credentials",
+                f"Keep only one: {_either(started)}",
+                [name for group in started for name in group.values()],
+            )
         if not started:
-            stray = [name for name in self.optional.values() if env.get(name)]
+            stray = [name for name in self.optional.values() if self.lookup(env, name)]
+            stray = [self.fallback.get(n, n) if not env.get(n) else n for n in stray]
             if stray:
-                alternatives = " or ".join(
-                    " and ".join(group.values()) for group in self.credentials
+                raise _setup_error(
+                    self.title,
+                    stray,
+                    "without credentials",
+                    f"Set {_either(self.credentials)}",
+                    stray,
                 )
-                raise ValueError(f"set {alternatives} with {', '.join(stray)}")
             return None
         group = started[0]
         missing = [name for name in group.values() if not env.get(name)]
         if missing:
-            raise ValueError(
-                f"set {', '.join(missing)} too (or unset all of {', '.join(group.values())} "
-                "to use the embedded sandbox)"
+            present = [name for name in group.values() if env.get(name)]
+            raise _setup_error(
+                self.title,
+                present,
+                f"without {_all_of(missing)}",
+                f"Set {'it' if len(missing) == 1 else 'them'} too",
+                present,
+            )
+        if len(self.credentials) > 1:
+            unused = [
+                name
+                for other in self.credentials
+                if other is not group
+                for name in other.values()
+                if env.get(name)
+            ]
+            log.debug(
+                "%s: authenticating with %s%s",
+                self.name,
+                _all_of(list(group.values())),
+                f" ({_all_of(unused)} set too, unused)" if unused else "",
             )
         kwargs: dict[str, Any] = {arg: env[name] for arg, name in group.items()}
-        kwargs.update({arg: env[name] for arg, name in self.optional.items() if env.get(name)})
+        for arg, name in self.optional.items():
+            value = self.lookup(env, name)
+            if value:
+                kwargs[arg] = value
         return self.client(**self.fixed, **kwargs, **options)
 
     def from_sandbox(self, sb: Any, options: Mapping[str, Any]) -> tuple[Any, str]:
@@ -220,6 +279,33 @@ class ServiceSpec:
     def option(self, flag: str) -> Option | None:
         """This service's :class:`Option` for ``flag``, if it has one."""
         return next((option for option in self.options if option.flag == flag), None)
+
+
+def _all_of(names: list[str]) -> str:
+    """``"A"``, ``"A and B"``, ``"A, B and C"``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _either(groups: Any) -> str:
+    """``"A and B"`` for one group of variables, ``"either A and B, or C"`` for several."""
+    texts = [_all_of(list(group.values())) for group in groups]
+    return texts[0] if len(texts) == 1 else "either " + ", or ".join(texts)
+
+
+def _setup_error(
+    title: str, present: list[str], problem: str, todo: str, unset: list[str]
+) -> ValueError:
+    """The one message for a service's incomplete or mixed environment variables.
+
+    ``"Bluesky: ASYNCMEDIA_BLUESKY_URL is set without credentials. Set either … Or unset
+    ASYNCMEDIA_BLUESKY_URL to use the embedded sandbox."``: what is set, what is wrong, what
+    to set, and what to unset for the sandbox instead.
+    """
+    verb = "is" if len(present) == 1 else "are"
+    return ValueError(
+        f"{title}: {_all_of(present)} {verb} set {problem}. {todo}. "
+        f"Or unset {_all_of(unset)} to use the embedded sandbox."
+    )
 
 
 _TWITTER_KEYS = {
@@ -271,7 +357,10 @@ REGISTRY: tuple[ServiceSpec, ...] = (
         client=MediaClient,
         docs="services/x_v2",
         credentials=({"bearer_token": "ASYNCMEDIA_X_BEARER_TOKEN"}, _TWITTER_KEYS),
-        optional={"upload_url": "ASYNCMEDIA_UPLOAD_URL"},
+        # the four keys may be there for ``twitter``: the bearer token wins when set
+        prefer_first=True,
+        optional={"upload_url": "ASYNCMEDIA_X2_UPLOAD_URL"},
+        fallback={"ASYNCMEDIA_X2_UPLOAD_URL": "ASYNCMEDIA_UPLOAD_URL"},
         fixed={"api_version": 2},
         # the sandbox's x2 entry also lists the OAuth 1.0a keys: use the bearer token alone
         sandbox_client=lambda sb: (

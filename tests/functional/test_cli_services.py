@@ -102,9 +102,9 @@ def test_bluesky(image: Path, capsys: pytest.CaptureFixture[str]) -> None:
             "PASSWORD",
         ),
         (
-            ("--service", "x2"),
-            {"ASYNCMEDIA_X_BEARER_TOKEN": "t", "ASYNCMEDIA_CONSUMER_KEY": "k"},
-            "not both",
+            ("--service", "bluesky"),
+            {"ASYNCMEDIA_BLUESKY_JWT": "a.b.c", "ASYNCMEDIA_BLUESKY_IDENTIFIER": "me"},
+            "alternative credentials",
         ),
     ],
 )

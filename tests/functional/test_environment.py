@@ -69,7 +69,8 @@ async def test_no_credentials_start_the_sandbox(service: str) -> None:
     ("service", "env", "message"),
     [
         ("twitter", {"ASYNCMEDIA_CONSUMER_KEY": "ck"}, "ASYNCMEDIA_ACCESS_TOKEN_SECRET"),
-        ("x2", {"ASYNCMEDIA_X_BEARER_TOKEN": "t", "ASYNCMEDIA_CONSUMER_KEY": "k"}, "not both"),
+        ("x2", {"ASYNCMEDIA_CONSUMER_KEY": "k"}, "ASYNCMEDIA_CONSUMER_SECRET"),
+        ("x2", {"ASYNCMEDIA_X2_UPLOAD_URL": "http://127.0.0.1:9/"}, "ASYNCMEDIA_X_BEARER_TOKEN"),
         ("mastodon", {"ASYNCMEDIA_MASTODON_URL": "https://m.example"}, "ASYNCMEDIA_MASTODON_TOKEN"),
         ("bluesky", {"ASYNCMEDIA_BLUESKY_URL": "https://b.example"}, "ASYNCMEDIA_BLUESKY_PASSWORD"),
         ("twitpic", TWITTER, "ASYNCMEDIA_TWITPIC_API_KEY"),
@@ -80,7 +81,7 @@ async def test_no_credentials_start_the_sandbox(service: str) -> None:
         (
             "bluesky",
             {"ASYNCMEDIA_BLUESKY_JWT": "a.b.c", "ASYNCMEDIA_BLUESKY_IDENTIFIER": "me"},
-            "not both",
+            "alternative credentials",
         ),
     ],
 )
@@ -90,6 +91,98 @@ async def test_partial_credentials_name_what_is_missing(
     with pytest.raises(ValueError, match=message):
         async with client_from_env(service, env):
             pass
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+
+
+async def test_x2_prefers_the_bearer_token_over_the_keys_set_for_twitter(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from asyncmedia.sandbox import Sandbox
+
+    async with Sandbox() as sb:
+        x2 = sb.describe()["x2"]
+        env = {  # keys that X would refuse: an upload that works went with the bearer token
+            "ASYNCMEDIA_X_BEARER_TOKEN": x2["bearer_token"],
+            "ASYNCMEDIA_UPLOAD_URL": x2["upload_url"],
+            **{name: "wrong" for name in TWITTER},
+        }
+        with caplog.at_level("DEBUG", logger="asyncmedia"):
+            async with client_from_env("x2", env) as client:
+                assert client.sandbox is None
+                assert (await client.upload_media(PNG)).size == len(PNG)
+        assert "x2: authenticating with ASYNCMEDIA_X_BEARER_TOKEN" in caplog.text
+        assert "ASYNCMEDIA_CONSUMER_KEY" in caplog.text  # ... and says the keys are unused
+
+
+async def test_one_shell_points_twitter_and_x2_at_different_roots() -> None:
+    from asyncmedia.sandbox import Sandbox
+
+    async with Sandbox() as sb:
+        twitter, x2 = sb.describe()["twitter"], sb.describe()["x2"]
+        env = {
+            "ASYNCMEDIA_CONSUMER_KEY": twitter["consumer_key"],
+            "ASYNCMEDIA_CONSUMER_SECRET": twitter["consumer_secret"],
+            "ASYNCMEDIA_ACCESS_TOKEN": twitter["access_token"],
+            "ASYNCMEDIA_ACCESS_TOKEN_SECRET": twitter["access_token_secret"],
+            "ASYNCMEDIA_UPLOAD_URL": twitter["upload_url"],  # /1.1/
+            "ASYNCMEDIA_X2_UPLOAD_URL": x2["upload_url"],  # /2/
+        }
+        assert twitter["upload_url"] != x2["upload_url"]
+        for service, root in (("twitter", twitter["upload_url"]), ("x2", x2["upload_url"])):
+            async with client_from_env(service, env) as client:
+                assert str(client.protocol.upload_url).startswith(root)
+                assert (await client.upload_media(PNG)).size == len(PNG)
+
+
+async def test_x2_upload_url_falls_back_to_the_shared_variable() -> None:
+    env = {"ASYNCMEDIA_X_BEARER_TOKEN": "t", "ASYNCMEDIA_UPLOAD_URL": "https://up.example/2/"}
+    async with client_from_env("x2", env) as client:
+        assert str(client.protocol.upload_url).startswith("https://up.example/2/")
+    env["ASYNCMEDIA_X2_UPLOAD_URL"] = "https://x2.example/2/"
+    async with client_from_env("x2", env) as client:
+        assert str(client.protocol.upload_url).startswith("https://x2.example/2/")
+
+
+@pytest.mark.parametrize(
+    ("service", "env", "message"),
+    [
+        (
+            "bluesky",
+            {"ASYNCMEDIA_BLUESKY_URL": "https://b.example"},
+            "Bluesky: ASYNCMEDIA_BLUESKY_URL is set without credentials. Set either "
+            "ASYNCMEDIA_BLUESKY_IDENTIFIER and ASYNCMEDIA_BLUESKY_PASSWORD, or "
+            "ASYNCMEDIA_BLUESKY_JWT. Or unset ASYNCMEDIA_BLUESKY_URL to use the embedded sandbox.",
+        ),
+        (
+            "mastodon",
+            {"ASYNCMEDIA_MASTODON_URL": "https://m.example"},
+            "Mastodon: ASYNCMEDIA_MASTODON_URL is set without ASYNCMEDIA_MASTODON_TOKEN. Set it "
+            "too. Or unset ASYNCMEDIA_MASTODON_URL to use the embedded sandbox.",
+        ),
+        (
+            "x2",
+            {"ASYNCMEDIA_UPLOAD_URL": "https://up.example/2/"},
+            "X API v2: ASYNCMEDIA_UPLOAD_URL is set without credentials. Set either "
+            "ASYNCMEDIA_X_BEARER_TOKEN, or ASYNCMEDIA_CONSUMER_KEY, ASYNCMEDIA_CONSUMER_SECRET, "
+            "ASYNCMEDIA_ACCESS_TOKEN and ASYNCMEDIA_ACCESS_TOKEN_SECRET. Or unset "
+            "ASYNCMEDIA_UPLOAD_URL to use the embedded sandbox.",
+        ),
+        (
+            "statusnet",
+            {"ASYNCMEDIA_STATUSNET_PASSWORD": "p"},
+            "StatusNet/identi.ca: ASYNCMEDIA_STATUSNET_PASSWORD is set without "
+            "ASYNCMEDIA_STATUSNET_USERNAME. Set it too. Or unset ASYNCMEDIA_STATUSNET_PASSWORD "
+            "to use the embedded sandbox.",
+        ),
+    ],
+)
+async def test_partial_setups_read_alike(service: str, env: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match="to use the embedded sandbox") as caught:
+        async with client_from_env(service, env):
+            pass
+    assert str(caught.value) == message
 
 
 def test_every_service_lists_its_variables() -> None:
