@@ -422,7 +422,7 @@ def _cli_words(message: str) -> str:
     message = message.replace("pass media_type=", "give --media-type")
     # the alt text's length, whether the library calls it alt_text (X) or description (Mastodon)
     return re.sub(
-        r"^(?:alt_text|description) is (\d+) characters; the limit is (\d+)$",
+        r"^(?:alt_text|description) is (\d+) characters; the limit is (\d+)(?:: shorten it)?$",
         r"--alt-text is \1 characters; the limit is \2: shorten it",
         message,
     )

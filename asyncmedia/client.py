@@ -376,7 +376,8 @@ class MediaClient(ServiceClient):
             if not counted.valid:
                 raise ValueError(
                     f"text is {counted.weighted} characters as X counts them (URLs count 23, "
-                    f"emoji and CJK characters 2); a Tweet takes at most {MAX_WEIGHTED_LENGTH}"
+                    f"emoji and CJK characters 2); a Tweet takes at most {MAX_WEIGHTED_LENGTH}: "
+                    "shorten it, or split it over several Tweets (e.g. a reply thread)"
                 )
         reply_id = _tweet_id(reply_to)
         chunk_size = upload_options.get("chunk_size") or self.config.chunk_size  # None: adaptive

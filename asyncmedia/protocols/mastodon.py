@@ -78,7 +78,9 @@ _SIZE_WORDS = ("size", "too large", "too big", "must be less than")
 def check_description(description: str | None, limit: int = DESCRIPTION_LIMIT) -> None:
     """Reject a description (alt text) over ``limit`` characters before any request."""
     if description is not None and len(description) > limit:
-        raise ValueError(f"description is {len(description)} characters; the limit is {limit}")
+        raise ValueError(
+            f"description is {len(description)} characters; the limit is {limit}: shorten it"
+        )
 
 
 def format_focus(focus: tuple[float, float] | None) -> str | None:

@@ -112,7 +112,9 @@ def effective_chunk_size(requested: int, total: int) -> int:
 def check_alt_text(alt_text: str | None, limit: int = ALT_TEXT_LIMIT) -> None:
     """Reject alt text over the limit before the upload starts."""
     if alt_text is not None and len(alt_text) > limit:
-        raise ValueError(f"alt_text is {len(alt_text)} characters; the limit is {limit}")
+        raise ValueError(
+            f"alt_text is {len(alt_text)} characters; the limit is {limit}: shorten it"
+        )
 
 
 def check_post_media(media_types: Sequence[str | None]) -> None:

@@ -338,7 +338,8 @@ class MastodonClient(ServiceClient):
         if len(items) > limits.max_media_attachments:
             raise ValueError(
                 f"{len(items)} media items; this instance takes at most "
-                f"{limits.max_media_attachments} in one status"
+                f"{limits.max_media_attachments} in one status: split them over several "
+                "statuses (e.g. a reply thread)"
             )
         length = status_length(
             text, spoiler_text, characters_reserved_per_url=limits.characters_reserved_per_url
@@ -347,7 +348,8 @@ class MastodonClient(ServiceClient):
             raise ValueError(
                 f"the status is {length} characters as Mastodon counts them (a URL counts "
                 f"{limits.characters_reserved_per_url}, the spoiler text counts too); this "
-                f"instance takes at most {limits.max_characters}"
+                f"instance takes at most {limits.max_characters}: shorten it, or split it over "
+                "several statuses (e.g. a reply thread)"
             )
         for alt in texts:
             check_description(alt, limits.description_limit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import struct
 from collections.abc import AsyncIterator
 from typing import Any
@@ -195,9 +196,36 @@ async def test_bad_arguments_raise_before_any_upload(
     with pytest.raises(ValueError, match="one video or audio file alone"):
         await client.post("x", media=[image, mp4_bytes(50_000)])
     # Only the public instance document was read (once), nothing uploaded or posted.
-    assert [(r.method, r.path) for r in sandbox.requests] == [
-        ("GET", "/mastodon/api/v2/instance")
-    ]
+    assert [(r.method, r.path) for r in sandbox.requests] == [("GET", "/mastodon/api/v2/instance")]
+    assert service(sandbox).media == {} and service(sandbox).statuses == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "media", "kwargs", "tail"),
+    [
+        ("x", 5, {}, "in one status: split them over several statuses (e.g. a reply thread)"),
+        (
+            "x" * 501,
+            0,
+            {},
+            "at most 500: shorten it, or split it over several statuses (e.g. a reply thread)",
+        ),
+        ("x", 1, {"alt_texts": ["a" * 1501]}, "the limit is 1500: shorten it"),
+        ("x", -1, {}, "not with other media: post it separately"),
+    ],
+)
+async def test_every_post_limit_says_what_to_do(
+    client: MastodonClient,
+    sandbox: Sandbox,
+    text: str,
+    media: int,
+    kwargs: dict[str, Any],
+    tail: str,
+) -> None:
+    service(sandbox).description_limit = 1500
+    items = [png_bytes(), mp4_bytes(50_000)] if media < 0 else [png_bytes()] * media
+    with pytest.raises(ValueError, match=re.escape(tail) + "$"):
+        await client.post(text, media=items, **kwargs)
     assert service(sandbox).media == {} and service(sandbox).statuses == {}
 
 
@@ -257,9 +285,7 @@ async def test_an_instance_without_documents_keeps_the_defaults(sandbox: Sandbox
 
 async def test_a_failing_instance_document_is_asked_again_later(sandbox: Sandbox) -> None:
     sandbox.inject(Fault(command="INSTANCE", status=503, times=2))  # the first try and its retry
-    async with MastodonClient(
-        sandbox.mastodon_url, sandbox.mastodon_token, backoff=0.01
-    ) as client:
+    async with MastodonClient(sandbox.mastodon_url, sandbox.mastodon_token, backoff=0.01) as client:
         first = await client.instance_limits()
         assert first.source == "defaults" and client.limits is None  # not kept
         second = await client.instance_limits()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import struct
 import zlib
 from collections.abc import AsyncIterator
@@ -221,6 +222,34 @@ async def test_bad_arguments_fail_before_any_request(
     with pytest.raises(ValueError, match=words):
         await client.post(text, media, **kwargs)
     assert sandbox.requests == [] and sandbox.posts == []
+
+
+@pytest.mark.parametrize(
+    ("text", "media", "kwargs", "tail"),
+    [
+        (
+            "five",
+            [png(i) for i in range(5)],
+            {},
+            "split them over several Tweets (e.g. a reply thread)",
+        ),
+        ("gif and png", [gif(), png()], {}, "post a GIF on its own, or up to 4 images without it"),
+        ("long alt", [png()], {"alt_texts": ["x" * 1001]}, "the limit is 1000: shorten it"),
+        ("video alt", [mp4()], {"alt_texts": ["a clip"]}, "give None as the alt text of a video"),
+        ("a" * 281, [], {}, "shorten it, or split it over several Tweets (e.g. a reply thread)"),
+    ],
+)
+async def test_every_post_limit_says_what_to_do(
+    client: MediaClient,
+    sandbox: Sandbox,
+    text: str,
+    media: list[bytes],
+    kwargs: dict[str, Any],
+    tail: str,
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(tail) + "$"):
+        await client.post(text, media, **kwargs)
+    assert sandbox.posts == []
 
 
 async def test_unknown_upload_option_is_a_type_error(client: MediaClient, sandbox: Sandbox) -> None:
