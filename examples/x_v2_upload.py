@@ -3,7 +3,8 @@
 X reports the v1.1 media upload as retired, so pass ``api_version=2``.  Credentials come from
 ``ASYNCMEDIA_X_BEARER_TOKEN`` (an OAuth 2.0 *user* token with ``media.write``) or from the four
 OAuth 1.0a keys ``ASYNCMEDIA_CONSUMER_KEY``, ``ASYNCMEDIA_CONSUMER_SECRET``,
-``ASYNCMEDIA_ACCESS_TOKEN``, ``ASYNCMEDIA_ACCESS_TOKEN_SECRET``.  With none set, it runs against
+``ASYNCMEDIA_ACCESS_TOKEN``, ``ASYNCMEDIA_ACCESS_TOKEN_SECRET`` (the token wins when both are
+set); ``ASYNCMEDIA_X2_UPLOAD_URL`` overrides the upload root.  With none set, it runs against
 the embedded sandbox.
 
 Usage: python examples/x_v2_upload.py [IMAGE_PATH]
