@@ -97,12 +97,14 @@ def test_logged_exceptions_are_one_line_and_the_sandboxs_hang_ups_are_dropped(
 
 
 def test_ctrl_c_during_an_upload_prints_one_line_and_exits_130(tmp_path: Path) -> None:
-    # a sparse 400 MB "video": the upload to the embedded sandbox lasts long enough to
-    # interrupt it mid-body, which made the sandbox log a traceback per open request
+    # a sparse 500 MB "video" (just under the 512 MB video limit): the upload to the embedded
+    # sandbox lasts long enough to interrupt it mid-body, which made the sandbox log a
+    # traceback per open request.  The interrupt comes soon after the sandbox notice, so a
+    # fast (or, under load, oddly scheduled) upload cannot finish first.
     clip = tmp_path / "big.mp4"
     with clip.open("wb") as file:
         file.write(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2")
-        file.truncate(400 << 20)
+        file.truncate(500 << 20)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASYNCMEDIA_")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "asyncmedia", "upload", str(clip)],
@@ -113,7 +115,7 @@ def test_ctrl_c_during_an_upload_prints_one_line_and_exits_130(tmp_path: Path) -
     assert proc.stderr is not None
     notice = proc.stderr.readline().decode()
     assert "embedded sandbox" in notice
-    time.sleep(1.0)  # into the chunks
+    time.sleep(0.4)  # into the upload
     assert proc.poll() is None, "the upload ended before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
