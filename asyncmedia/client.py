@@ -19,7 +19,7 @@ import aiohttp
 from yarl import URL
 
 from .auth import BearerToken, OAuth1, Signer, mask
-from .config import MAX_CHUNK_SIZE, UploadConfig
+from .config import UploadConfig, check_chunk_size
 from .errors import MediaTooLarge, PostMayExist, TransportError, UnsupportedMediaType
 from .media import Media
 from .posting import Post, check_alt_texts
@@ -176,11 +176,7 @@ class MediaClient(ServiceClient):
         """
         try:
             media_rules.check_alt_text(alt_text)
-            if chunk_size is not None and not 1024 <= chunk_size <= MAX_CHUNK_SIZE:
-                raise ValueError(
-                    f"chunk_size must be between 1 KiB and 5 MiB ({MAX_CHUNK_SIZE} bytes), "
-                    f"got {chunk_size}"
-                )
+            check_chunk_size(chunk_size)
         except ValueError:
             # A MediaSource handed in is ours once called (prepared() closes it after the
             # upload): a refusal before that must close it too.
@@ -380,11 +376,7 @@ class MediaClient(ServiceClient):
                 )
         reply_id = _tweet_id(reply_to)
         chunk_size = upload_options.get("chunk_size") or self.config.chunk_size  # None: adaptive
-        if chunk_size is not None and not 1024 <= chunk_size <= MAX_CHUNK_SIZE:
-            raise ValueError(
-                f"chunk_size must be between 1 KiB and 5 MiB ({MAX_CHUNK_SIZE} bytes), "
-                f"got {chunk_size}"
-            )
+        check_chunk_size(chunk_size)
         owners = tuple(str(owner) for owner in upload_options.get("additional_owners") or ())
         async with AsyncExitStack() as stack:
             plans: list[_Planned | Media] = []
