@@ -131,19 +131,15 @@ class MastodonClient(ServiceClient):
         self.protocol = MastodonProtocol(instance_url)
         self.poll_interval = poll_interval
         self.max_poll_interval = max_poll_interval
-        for name, value in (
-            ("description_limit", description_limit),
-            ("max_characters", max_characters),
-            ("max_media_attachments", max_media_attachments),
-        ):
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
         #: Limits given to the constructor; they win over the instance's.
         self._explicit: dict[str, int | None] = {
             "description_limit": description_limit,
             "max_characters": max_characters,
             "max_media_attachments": max_media_attachments,
         }
+        for name, value in self._explicit.items():
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
         self._limits: InstanceLimits | None = None
         self._limits_lock = asyncio.Lock()
 
