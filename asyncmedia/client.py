@@ -424,13 +424,10 @@ class MediaClient(ServiceClient):
     async def _send_post(self, text: str, media: tuple[Media, ...], reply_id: str | None) -> Post:
         media_ids = tuple(item.media_id_string for item in media)
         request = self.protocol.create_post(text, media_ids, reply_id)
-        try:
-            response = await self.transport.send(request)
-        except TransportError as exc:
-            if not exc.request_sent:
-                raise
+
+        def lost(exc: TransportError) -> PostMayExist:
             ids = ", ".join(media_ids) or "none"
-            raise PostMayExist(
+            return PostMayExist(
                 f"the Tweet request reached X or may have, but its answer was lost ({exc}); "
                 f"the Tweet may exist. Check the account before posting again; to post again "
                 f"without uploading anew, call post(text, media=exc.media) "
@@ -438,7 +435,9 @@ class MediaClient(ServiceClient):
                 service=self.service,
                 media=media,
                 media_ids=media_ids,
-            ) from exc
+            )
+
+        response = await self._publish(request, lost)
         tweet_id, raw = self.protocol.read_post(response)
         log.info("posted Tweet %s with %d media", tweet_id, len(media))
         return Post(

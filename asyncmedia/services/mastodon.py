@@ -359,12 +359,9 @@ class MastodonClient(ServiceClient):
             visibility=visibility,
             language=language,
         )
-        try:
-            response = await self.transport.send(request)
-        except TransportError as exc:
-            if not exc.request_sent:
-                raise
-            raise StatusMayExist(
+
+        def lost(exc: TransportError) -> StatusMayExist:
+            return StatusMayExist(
                 f"the status request reached {self.protocol.instance_url.host} but no answer "
                 f"came back ({exc}); it may exist.  Repeat with post(text, media=err.media, "
                 f"idempotency_key={key!r}) within the hour: Mastodon answers a repeated key "
@@ -372,7 +369,9 @@ class MastodonClient(ServiceClient):
                 idempotency_key=key,
                 media=tuple(uploads),
                 media_ids=tuple(item.id for item in uploads),
-            ) from exc
+            )
+
+        response = await self._publish(request, lost)
         status_id, url, raw = self.protocol.read_status(response)
         return Post(service="mastodon", id=status_id, url=url, media=tuple(uploads), raw=raw)
 
