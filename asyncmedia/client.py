@@ -187,10 +187,9 @@ class MediaClient(ServiceClient):
         async with self.prepared(
             source, media_type=media_type, size=size, filename=filename
         ) as prepared:
-            media = await self._upload(
-                prepared,
-                media_category=media_category,
-                chunked=chunked,
+            plan = self._plan(prepared, media_category=media_category, chunked=chunked)
+            media = await self._run(
+                plan,
                 chunk_size=chunk_size or self.config.chunk_size,  # None: adaptive
                 owners=owners,
                 progress=progress,
@@ -199,26 +198,6 @@ class MediaClient(ServiceClient):
         if alt_text is not None:
             await self.create_metadata(media.media_id_string, alt_text)
         return media
-
-    async def _upload(
-        self,
-        prepared: PreparedMedia,
-        *,
-        media_category: str | None,
-        chunked: bool | None,
-        chunk_size: int | None,
-        owners: tuple[str, ...],
-        progress: ProgressCallback | None,
-        resume: bool = False,
-    ) -> Media:
-        plan = self._plan(prepared, media_category=media_category, chunked=chunked)
-        return await self._run(
-            plan,
-            chunk_size=chunk_size,
-            owners=owners,
-            progress=progress,
-            resume=resume,
-        )
 
     def _plan(
         self, prepared: PreparedMedia, *, media_category: str | None, chunked: bool | None
