@@ -19,7 +19,7 @@ import aiohttp
 from yarl import URL
 
 from .auth import BearerToken, OAuth1, Signer, mask
-from .config import MAX_CHUNK_SIZE, UploadConfig
+from .config import UploadConfig, check_chunk_size
 from .errors import MediaTooLarge, PostMayExist, TransportError, UnsupportedMediaType
 from .media import Media
 from .posting import Post, check_alt_texts
@@ -176,11 +176,7 @@ class MediaClient(ServiceClient):
         """
         try:
             media_rules.check_alt_text(alt_text)
-            if chunk_size is not None and not 1024 <= chunk_size <= MAX_CHUNK_SIZE:
-                raise ValueError(
-                    f"chunk_size must be between 1 KiB and 5 MiB ({MAX_CHUNK_SIZE} bytes), "
-                    f"got {chunk_size}"
-                )
+            check_chunk_size(chunk_size)
         except ValueError:
             # A MediaSource handed in is ours once called (prepared() closes it after the
             # upload): a refusal before that must close it too.
@@ -191,10 +187,9 @@ class MediaClient(ServiceClient):
         async with self.prepared(
             source, media_type=media_type, size=size, filename=filename
         ) as prepared:
-            media = await self._upload(
-                prepared,
-                media_category=media_category,
-                chunked=chunked,
+            plan = self._plan(prepared, media_category=media_category, chunked=chunked)
+            media = await self._run(
+                plan,
                 chunk_size=chunk_size or self.config.chunk_size,  # None: adaptive
                 owners=owners,
                 progress=progress,
@@ -203,26 +198,6 @@ class MediaClient(ServiceClient):
         if alt_text is not None:
             await self.create_metadata(media.media_id_string, alt_text)
         return media
-
-    async def _upload(
-        self,
-        prepared: PreparedMedia,
-        *,
-        media_category: str | None,
-        chunked: bool | None,
-        chunk_size: int | None,
-        owners: tuple[str, ...],
-        progress: ProgressCallback | None,
-        resume: bool = False,
-    ) -> Media:
-        plan = self._plan(prepared, media_category=media_category, chunked=chunked)
-        return await self._run(
-            plan,
-            chunk_size=chunk_size,
-            owners=owners,
-            progress=progress,
-            resume=resume,
-        )
 
     def _plan(
         self, prepared: PreparedMedia, *, media_category: str | None, chunked: bool | None
@@ -381,11 +356,7 @@ class MediaClient(ServiceClient):
                 )
         reply_id = _tweet_id(reply_to)
         chunk_size = upload_options.get("chunk_size") or self.config.chunk_size  # None: adaptive
-        if chunk_size is not None and not 1024 <= chunk_size <= MAX_CHUNK_SIZE:
-            raise ValueError(
-                f"chunk_size must be between 1 KiB and 5 MiB ({MAX_CHUNK_SIZE} bytes), "
-                f"got {chunk_size}"
-            )
+        check_chunk_size(chunk_size)
         owners = tuple(str(owner) for owner in upload_options.get("additional_owners") or ())
         async with AsyncExitStack() as stack:
             plans: list[_Planned | Media] = []
@@ -433,13 +404,10 @@ class MediaClient(ServiceClient):
     async def _send_post(self, text: str, media: tuple[Media, ...], reply_id: str | None) -> Post:
         media_ids = tuple(item.media_id_string for item in media)
         request = self.protocol.create_post(text, media_ids, reply_id)
-        try:
-            response = await self.transport.send(request)
-        except TransportError as exc:
-            if not exc.request_sent:
-                raise
+
+        def lost(exc: TransportError) -> PostMayExist:
             ids = ", ".join(media_ids) or "none"
-            raise PostMayExist(
+            return PostMayExist(
                 f"the Tweet request reached X or may have, but its answer was lost ({exc}); "
                 f"the Tweet may exist. Check the account before posting again; to post again "
                 f"without uploading anew, call post(text, media=exc.media) "
@@ -447,7 +415,9 @@ class MediaClient(ServiceClient):
                 service=self.service,
                 media=media,
                 media_ids=media_ids,
-            ) from exc
+            )
+
+        response = await self._publish(request, lost)
         tweet_id, raw = self.protocol.read_post(response)
         log.info("posted Tweet %s with %d media", tweet_id, len(media))
         return Post(

@@ -28,6 +28,16 @@ DEFAULT_CHUNK_SIZE = 4 * MIB
 DEFAULT_IN_FLIGHT = 4
 
 
+def check_chunk_size(chunk_size: int | None) -> None:
+    """Raise ``ValueError`` unless ``chunk_size`` is ``None`` or 1 KiB … 5 MiB (the one check
+    behind :class:`UploadConfig` and the per-upload ``chunk_size=`` of
+    :class:`~asyncmedia.MediaClient`)."""
+    if chunk_size is not None and not 1024 <= chunk_size <= MAX_CHUNK_SIZE:
+        raise ValueError(
+            f"chunk_size must be between 1 KiB and 5 MiB ({MAX_CHUNK_SIZE} bytes), got {chunk_size}"
+        )
+
+
 @dataclass(frozen=True)
 class UploadConfig:
     """Every tunable of an upload, validated on creation.
@@ -80,11 +90,7 @@ class UploadConfig:
     resume_dir: str | None = None
 
     def __post_init__(self) -> None:
-        if self.chunk_size is not None and not 1024 <= self.chunk_size <= MAX_CHUNK_SIZE:
-            raise ValueError(
-                f"chunk_size must be between 1 KiB and 5 MiB ({MAX_CHUNK_SIZE} bytes), "
-                f"got {self.chunk_size}"
-            )
+        check_chunk_size(self.chunk_size)
         if self.max_in_flight is not None and self.max_in_flight < 1:
             raise ValueError(f"max_in_flight must be at least 1, got {self.max_in_flight}")
         if self.memory_budget < MIB:

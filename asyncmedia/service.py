@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
@@ -24,7 +24,8 @@ from yarl import URL
 
 from .auth import Signer
 from .config import UploadConfig
-from .errors import UnsupportedMediaType
+from .errors import PostMayExist, TransportError, UnsupportedMediaType
+from .protocols.http import HTTPRequest, HTTPResponse
 from .sniff import SNIFF_BYTES, extension_for, media_type_from_name, sniff_media_type
 from .sources import MediaSource, open_source
 from .transport import Transport
@@ -164,6 +165,23 @@ class ServiceClient:
                 self.session, self.signer, self.config, limiter=self._limiter
             )
         return self._transport
+
+    async def _publish(
+        self, request: HTTPRequest, lost: Callable[[TransportError], PostMayExist]
+    ) -> HTTPResponse:
+        """Send a request that publishes (a Tweet, a status): not repeated blindly.
+
+        When it fails after it may have reached the service (``request_sent``), ``lost(exc)``
+        — the service's :class:`~asyncmedia.errors.PostMayExist`, saying what to do — is
+        raised from the :class:`~asyncmedia.errors.TransportError` instead; one that cannot
+        have reached it is raised as it is.
+        """
+        try:
+            return await self.transport.send(request)
+        except TransportError as exc:
+            if not exc.request_sent:
+                raise
+            raise lost(exc) from exc
 
     async def close(self) -> None:
         """Close the session the client opened (a caller's session is left open)."""

@@ -155,21 +155,15 @@ async def read_media_part(
 
 
 async def _read_file(name: str, part: BodyPartReader) -> ReceivedFile:
-    hasher = hashlib.sha256()
-    head = b""
-    size = 0
-    while chunk := await part.read_chunk(65536):
-        hasher.update(chunk)
-        size += len(chunk)
-        if len(head) < HEAD_BYTES:
-            head += chunk[: HEAD_BYTES - len(head)]
+    # Hashed and measured as a media part, keeping none of its bytes beyond the head.
+    media = await read_media_part(part, keep_up_to=0)
     return ReceivedFile(
         name=name,
-        filename=part.filename,
-        content_type=part.headers.get("Content-Type"),
-        size=size,
-        sha256=hasher.hexdigest(),
-        head=head,
+        filename=media.filename,
+        content_type=media.content_type,
+        size=media.size,
+        sha256=media.sha256,
+        head=media.head,
     )
 
 

@@ -131,19 +131,15 @@ class MastodonClient(ServiceClient):
         self.protocol = MastodonProtocol(instance_url)
         self.poll_interval = poll_interval
         self.max_poll_interval = max_poll_interval
-        for name, value in (
-            ("description_limit", description_limit),
-            ("max_characters", max_characters),
-            ("max_media_attachments", max_media_attachments),
-        ):
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
         #: Limits given to the constructor; they win over the instance's.
         self._explicit: dict[str, int | None] = {
             "description_limit": description_limit,
             "max_characters": max_characters,
             "max_media_attachments": max_media_attachments,
         }
+        for name, value in self._explicit.items():
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
         self._limits: InstanceLimits | None = None
         self._limits_lock = asyncio.Lock()
 
@@ -365,12 +361,9 @@ class MastodonClient(ServiceClient):
             visibility=visibility,
             language=language,
         )
-        try:
-            response = await self.transport.send(request)
-        except TransportError as exc:
-            if not exc.request_sent:
-                raise
-            raise StatusMayExist(
+
+        def lost(exc: TransportError) -> StatusMayExist:
+            return StatusMayExist(
                 f"the status request reached {self.protocol.instance_url.host} but no answer "
                 f"came back ({exc}); it may exist.  Repeat with post(text, media=err.media, "
                 f"idempotency_key={key!r}) within the hour: Mastodon answers a repeated key "
@@ -378,7 +371,9 @@ class MastodonClient(ServiceClient):
                 idempotency_key=key,
                 media=tuple(uploads),
                 media_ids=tuple(item.id for item in uploads),
-            ) from exc
+            )
+
+        response = await self._publish(request, lost)
         status_id, url, raw = self.protocol.read_status(response)
         return Post(service="mastodon", id=status_id, url=url, media=tuple(uploads), raw=raw)
 

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
-import select
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from terminal import run_on_a_terminal
 
 from asyncmedia.cli import EXIT_OK, EXIT_SERVICE, EXIT_USAGE, main
 
@@ -96,36 +93,6 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("asyncmedia ")
 
 
-def run_on_a_terminal(*argv: str) -> tuple[int, str]:
-    """``python -m asyncmedia ARGV`` with a pty as stdin/stdout/stderr: exit code, output."""
-    master, slave = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASYNCMEDIA_")}
-    env["COLUMNS"] = "120"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "asyncmedia", *argv],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        close_fds=True,
-    )
-    os.close(slave)
-    seen = b""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-        elif proc.poll() is not None:
-            break
-    os.close(master)
-    return proc.wait(30), seen.decode("utf-8", "replace")
 
 
 def test_progress_bar_is_drawn_on_a_terminal(tmp_path: Path) -> None:

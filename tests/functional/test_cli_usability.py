@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import pty
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from terminal import run_on_a_terminal
 
 from asyncmedia.cli import EXIT_INTERRUPTED, EXIT_USAGE, UPLOAD_SERVICES, _log_to_stderr, main
 from asyncmedia.registry import spec_for
@@ -140,31 +140,8 @@ def test_the_post_bar_counts_services_done_not_posted(tmp_path: Path) -> None:
     # the bar's counter also counts a service that failed: "1/2 posted" was wrong then
     image = tmp_path / "cat.png"
     image.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(2 << 20))
-    master, slave = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASYNCMEDIA_")}
-    env["COLUMNS"] = "120"
-    argv = ["post", "Hi", str(image), "--service", "mastodon"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "asyncmedia", *argv],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        close_fds=True,
-    )
-    os.close(slave)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # the pty closed: the command is over
-            break
-        if not chunk:
-            break
-        seen += chunk
-    os.close(master)
-    text = seen.decode("utf-8", "replace")
-    assert proc.wait(30) == 0, text
+    code, text = run_on_a_terminal("post", "Hi", str(image), "--service", "mastodon")
+    assert code == 0, text
     assert "0/1 services done" in text and "posted:" not in text, text
 
 

@@ -10,12 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pty
 import re
-import select
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -23,6 +18,7 @@ from typing import Any
 
 import pytest
 from service_samples import png_bytes
+from terminal import run_on_a_terminal
 
 from asyncmedia import APIError, Post, crosspost
 from asyncmedia.cli import EXIT_OK, EXIT_SERVICE, UPLOAD_SERVICES, main
@@ -178,36 +174,9 @@ def test_the_post_command_draws_its_progress_and_prints_urls_on_a_terminal(
 ) -> None:
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + os.urandom(4 << 20))
-    master, slave = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASYNCMEDIA_")}
-    env["COLUMNS"] = "120"
     argv = ["post", "A clip", str(clip), "--service", "mastodon", "--service", "bluesky"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "asyncmedia", *argv],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        close_fds=True,
-    )
-    os.close(slave)
-    seen = b""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-        elif proc.poll() is not None:
-            break
-    os.close(master)
-    text = seen.decode("utf-8", "replace")
-    assert proc.wait(30) == 0, text
+    code, text = run_on_a_terminal(*argv)
+    assert code == 0, text
     drawn = [int(percent) for percent in re.findall(r"(\d+)%\|", text)]
     assert drawn and drawn[0] < 100 and drawn[-1] == 100, text
     assert re.search(r"mastodon: http://127\.0\.0\.1:\d+/mastodon/@", text), text
