@@ -14,6 +14,9 @@ Routes, under ``/bluesky/`` (the emulated PDS root):
   :attr:`BlueskyService.refresh_grace` seconds (a repeat gets the same next token id), then
   answers 400 ``ExpiredToken`` "Token has been revoked";
 - ``GET xrpc/com.atproto.server.getSession`` → ``{"handle", "did", "active"}``;
+- ``POST xrpc/com.atproto.server.deleteSession`` — ``Authorization: Bearer <refreshJwt>``
+  (expired or not) → 200, and that refresh token is revoked (a later refreshSession with it
+  answers 400 ``ExpiredToken`` "Token has been revoked");
 - ``POST xrpc/com.atproto.repo.uploadBlob`` — the raw bytes as the body (never multipart) with
   their ``Content-Type`` → ``{"blob": {"$type": "blob", "ref": {"$link": CID}, "mimeType",
   "size"}}``.  The CID is a real CIDv1 (raw codec, sha2-256, base32); ``mimeType`` is the
@@ -38,7 +41,8 @@ Routes, under ``/bluesky/`` (the emulated PDS root):
   or 400 ``RecordNotFound``;
 - ``GET xrpc/com.atproto.sync.getBlob?did&cid`` → the blob's bytes with its ``mimeType``,
   once a record references it; before (an upload only) → 400 ``InvalidRequest`` "Blob not
-  found", as on the reference PDS.
+  found", as on the reference PDS.  Both are public; getBlob verifies a token that is there,
+  getRecord ignores one.
 
 Authenticated routes check the access token as the reference PDS does: no header → 401
 ``AuthMissing`` "Authentication Required"; bad signature, not a JWT at all, or a refresh
@@ -225,6 +229,7 @@ class BlueskyService(BoundService):
             ("POST", "com.atproto.server.createSession", self._create_session),
             ("POST", "com.atproto.server.refreshSession", self._refresh_session),
             ("GET", "com.atproto.server.getSession", self._get_session),
+            ("POST", "com.atproto.server.deleteSession", self._delete_session),
             ("POST", "com.atproto.repo.uploadBlob", self._upload_blob),
             ("POST", "com.atproto.repo.createRecord", self._create_record),
             ("GET", "com.atproto.repo.getRecord", self._get_record),
@@ -254,19 +259,32 @@ class BlueskyService(BoundService):
         signature = hmac.new(self._secret, f"{head}.{body}".encode(), hashlib.sha256).digest()
         return f"{head}.{body}.{_b64url(signature)}"
 
-    def issue_access_token(self, lifetime: float | None = None) -> str:
-        """A new access JWT for the account (``lifetime`` seconds; :attr:`token_lifetime`)."""
-        now = int(self.sandbox.clock())
+    @property
+    def service_did(self) -> str:
+        """The PDS's own DID: the ``aud`` of its tokens."""
+        return "did:web:sandbox.pds.test"
+
+    def issue_access_token(
+        self, lifetime: float | None = None, *, issued_at: float | None = None
+    ) -> str:
+        """A new access JWT for the account (``lifetime`` seconds; :attr:`token_lifetime`).
+
+        ``issued_at`` (epoch seconds) back-dates it, e.g. to have an expired token as the
+        PDS would have issued it earlier; such a token does not become
+        ``Sandbox.bluesky_token``.
+        """
+        now = int(self.sandbox.clock() if issued_at is None else issued_at)
         life = self.token_lifetime if lifetime is None else lifetime
         payload = {
             "scope": _ACCESS_SCOPE,
             "sub": self.did,
-            "aud": "did:web:sandbox.pds.test",
+            "aud": self.service_did,
             "iat": now,
             "exp": now + max(1, int(life)),
         }
         token = self._sign({"typ": "at+jwt", "alg": "HS256"}, payload)
-        self.sandbox.bluesky_token = token
+        if issued_at is None:
+            self.sandbox.bluesky_token = token
         return token
 
     def _issue_refresh_token(self, jti: str | None = None) -> str:
@@ -276,7 +294,7 @@ class BlueskyService(BoundService):
         payload = {
             "scope": _REFRESH_SCOPE,
             "sub": self.did,
-            "aud": "did:web:sandbox.pds.test",
+            "aud": self.service_did,
             "jti": jti,
             "iat": now,
             "exp": exp,
@@ -289,7 +307,12 @@ class BlueskyService(BoundService):
         self._grants.clear()
 
     def _verify(
-        self, request: web.Request, scope: str, *, malformed_crashes: bool = False
+        self,
+        request: web.Request,
+        scope: str,
+        *,
+        malformed_crashes: bool = False,
+        allow_expired: bool = False,
     ) -> dict[str, Any]:
         """The claims of the request's bearer token, or the refusal the reference PDS gives.
 
@@ -324,7 +347,7 @@ class BlueskyService(BoundService):
         if not good:
             raise _Refusal(400, "InvalidToken", "Token could not be verified")
         exp = claims.get("exp")
-        if not isinstance(exp, int) or exp <= self.sandbox.clock():
+        if not isinstance(exp, int) or (exp <= self.sandbox.clock() and not allow_expired):
             raise _Refusal(400, "ExpiredToken", "Token has expired")
         if claims.get("scope") != scope:
             raise _Refusal(400, "InvalidToken", "Token could not be verified")
@@ -430,6 +453,14 @@ class BlueskyService(BoundService):
             grant.rotated_at = now
         self.refreshes += 1
         return self._session_answer(grant.next_jti)
+
+    async def _delete_session(self, request: web.Request) -> web.Response:
+        claims = self._verify(request, _REFRESH_SCOPE, allow_expired=True)
+        fault = await self._strike(request)
+        if fault is not None:
+            return fault
+        self._grants.pop(str(claims.get("jti")), None)
+        return web.Response(status=200)
 
     async def _get_session(self, request: web.Request) -> web.Response:
         self._verify(request, _ACCESS_SCOPE)
@@ -587,6 +618,9 @@ class BlueskyService(BoundService):
         return _answer(200, {"uri": stored.uri, "cid": stored.cid, "value": stored.value})
 
     async def _get_blob(self, request: web.Request) -> web.Response:
+        if "Authorization" in request.headers:
+            # Public, but a token that is there is verified (getRecord ignores one).
+            self._verify(request, _ACCESS_SCOPE)
         did = request.query.get("did", "")
         cid = request.query.get("cid", "")
         if not (did and cid):
