@@ -26,6 +26,8 @@ demo: $(VENV)/.installed
 	$(PY) examples/make_samples.py $(SAMPLES)
 	$(VENV)/bin/asyncmedia upload $(SAMPLES)/cat.png --alt-text "A generated test card"
 	$(VENV)/bin/asyncmedia upload $(SAMPLES)/clip.mp4
+	$(VENV)/bin/asyncmedia post "Hello from the asyncmedia demo" $(SAMPLES)/cat.png \
+		--alt-text "A generated test card" --service x2 --service mastodon --service bluesky
 
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check asyncmedia tests benchmarks examples docs conftest.py

@@ -29,9 +29,12 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import re
 import shutil
 import signal
 import sys
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -40,8 +43,15 @@ from typing import Any, cast
 from tqdm import tqdm
 
 from . import __version__
-from .environment import ENVIRONMENT, client_from_env, clients_from_env
-from .errors import AsyncMediaError, MediaSourceError, MediaTooLarge
+from .environment import client_from_env, clients_from_env
+from .errors import (
+    AsyncMediaError,
+    AuthenticationError,
+    MediaSourceError,
+    MediaTooLarge,
+    PostMayExist,
+    TransportError,
+)
 from .media import Blob, MastodonMedia, Media
 from .posting import Post, PostingClient, crosspost
 from .registry import (
@@ -97,26 +107,64 @@ def _dest(option: Option) -> str:
 
 
 def _env_help(services: Sequence[str]) -> str:
-    return "; ".join(f"{service}: {', '.join(ENVIRONMENT[service])}" for service in services)
+    """One paragraph per service: its credential variables (alternatives joined by "or"),
+    then its optional ones, wrapped to the terminal for an epilog (``RawDescription``)."""
+    width = max(40, min(shutil.get_terminal_size((100, 24)).columns or 100, 100) - 2)
+    lines = [
+        "credentials, from environment variables (when none of a service's variables is set,",
+        "the embedded sandbox is started and used):",
+    ]
+    for name in services:
+        spec = spec_for(name)
+        text = ", or ".join(_all_of(list(group.values())) for group in spec.credentials)
+        if spec.optional:
+            text += f"; optional: {', '.join(spec.optional.values())}"
+        lines += textwrap.wrap(
+            text, width, initial_indent=f"  {name:<10}", subsequent_indent=" " * 12
+        )
+    return "\n".join(lines)
+
+
+def _all_of(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, except that text with line breaks (the epilog) is kept as is."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return text
+        return super()._fill_text(text, width, indent)
+
+
+_EXIT_HELP = (
+    "exit codes: 0 success; 1 the service refused, or the connection failed (after retries);\n"
+    "2 bad usage or unusable input; 130 interrupted"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="asyncmedia",
         description="Upload images, GIFs and video to X/Twitter, Mastodon and Bluesky, and post.",
+        epilog="'asyncmedia COMMAND --help' lists a command's options and credential variables.",
     )
     parser.add_argument("--version", action="version", version=f"asyncmedia {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    fallback = (
-        "When none of a service's variables is set, the embedded sandbox is started and used."
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="upload, post or sandbox"
     )
+    epilog = f"{_env_help(UPLOAD_SERVICES)}\n\n{_EXIT_HELP}"
 
     upload = commands.add_parser(
         "upload",
         help="upload files or URLs and print the results",
         description=(
-            f"Credentials come from the environment ({_env_help(UPLOAD_SERVICES)}). {fallback}"
+            "Upload each PATH_OR_URL and print the result: one line per file on a terminal, "
+            "JSON with --json or when stdout is not a terminal."
         ),
+        epilog=epilog,
+        formatter_class=_HelpFormatter,
     )
     upload.add_argument("sources", metavar="PATH_OR_URL", nargs="+", help="file paths or URLs")
     upload.add_argument(
@@ -127,8 +175,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     upload.add_argument(
         "--alt-text",
+        metavar="TEXT",
         help="alt text (X: images and GIFs, max 1000 characters; Mastodon: the description, "
-        "max 1500)",
+        "up to the instance's limit; Bluesky: only with the post command, not on an upload)",
     )
     for option in _service_options():
         users = ", ".join(spec.name for spec in REGISTRY if spec.option(option.flag))
@@ -142,10 +191,17 @@ def _parser() -> argparse.ArgumentParser:
                 help=text,
             )
         else:
-            upload.add_argument(option.flag, dest=_dest(option), metavar=option.metavar, help=text)
-    upload.add_argument("--media-type", help="MIME type, when sniffing gets it wrong")
+            metavar = option.metavar or option.flag.lstrip("-").upper().replace("-", "_")
+            upload.add_argument(option.flag, dest=_dest(option), metavar=metavar, help=text)
     upload.add_argument(
-        "--concurrency", type=int, default=4, help="uploads at once when given several (4)"
+        "--media-type", metavar="TYPE", help="MIME type (image/png), when sniffing gets it wrong"
+    )
+    upload.add_argument(
+        "--concurrency",
+        metavar="N",
+        type=int,
+        default=4,
+        help="uploads at once when given several (default: 4)",
     )
     upload.add_argument("--json", action="store_true", help="print results as JSON")
     upload.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no notices")
@@ -155,12 +211,17 @@ def _parser() -> argparse.ArgumentParser:
         help="post text with media on one or several services at once",
         description=(
             "Upload the media and publish TEXT with it on every --service concurrently; one "
-            "line per service with the post's URL. Credentials come from the environment "
-            f"({_env_help(UPLOAD_SERVICES)}). {fallback}"
+            "line per service with the post's URL (JSON with --json or when stdout is not a "
+            "terminal). When one service fails the others still post."
         ),
+        epilog=epilog,
+        formatter_class=_HelpFormatter,
     )
     post.add_argument("text", metavar="TEXT", help="the post's text")
-    post.add_argument("sources", metavar="PATH_OR_URL", nargs="*", help="media: paths or URLs")
+    # default=[]: without it argparse reports the optional PATH_OR_URL as required too
+    post.add_argument(
+        "sources", metavar="PATH_OR_URL", nargs="*", default=[], help="media: paths or URLs"
+    )
     post.add_argument(
         "--service",
         action="append",
@@ -169,13 +230,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     post.add_argument(
         "--alt-text",
+        metavar="TEXT",
         action="append",
         help='alt text of the media, one per PATH_OR_URL in order ("" for none)',
     )
     post.add_argument("--json", action="store_true", help="print results as JSON")
     post.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no notices")
 
-    sandbox = commands.add_parser("sandbox", help="run the local service emulator")
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run the local service emulator",
+        description=(
+            "Serve the emulator of every service on 127.0.0.1 and print, as JSON, each "
+            "service's URL and credentials there; Ctrl-C (exit 130) or SIGTERM (exit 143) stops "
+            "it cleanly."
+        ),
+    )
     sandbox.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: free)")
     return parser
 
@@ -186,7 +256,10 @@ def _upload_options(args: argparse.Namespace, spec: ServiceSpec) -> dict[str, di
     Refuses options the chosen service has no use for, instead of ignoring them.
     """
     if args.alt_text is not None and not spec.upload_alt_text:
-        raise ValueError(f"--alt-text: {spec.alt_text_note or f'{spec.name} takes no alt text'}")
+        why = spec.alt_text_note or f"{spec.name} takes no alt text"
+        if spec.post_alt_text:  # it does in a post: say how
+            why += '; give it with the post command: asyncmedia post TEXT FILE --alt-text "..."'
+        raise ValueError(f"--alt-text: {why}")
     given = {
         option.flag: value
         for option in _service_options()
@@ -289,6 +362,24 @@ def _kinds(kinds: frozenset[str]) -> str:
     return " and ".join(names.get(kind, kind) for kind in sorted(kinds, key=list(names).index))
 
 
+class _OneLineFormatter(logging.Formatter):
+    """``asyncmedia: message``, with a logged exception as ``(Kind: text)``, never a traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = f"asyncmedia: {record.getMessage()}"
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None:
+            line += f" ({type(exc).__name__}: {exc})"
+        return line
+
+
+def _not_our_own_hang_up(record: logging.LogRecord) -> bool:
+    """Drop the embedded sandbox's log of a connection this command dropped (Ctrl-C, an
+    upload given up): the command reports its own side of it."""
+    exc = record.exc_info[1] if record.exc_info else None
+    return not (record.name.startswith("asyncmedia.sandbox") and isinstance(exc, ConnectionError))
+
+
 @contextmanager
 def _log_to_stderr(level: int) -> Iterator[None]:
     """Show the library's notices (sandbox fallback, retries waiting) as one-line messages,
@@ -297,7 +388,8 @@ def _log_to_stderr(level: int) -> Iterator[None]:
     logger = logging.getLogger("asyncmedia")
     saved = logger.level, logger.propagate
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("asyncmedia: %(message)s"))
+    handler.setFormatter(_OneLineFormatter())
+    handler.addFilter(_not_our_own_hang_up)
     logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False
@@ -314,9 +406,41 @@ def _exit_code_for(exc: BaseException) -> int:
     return EXIT_SERVICE
 
 
-def _error_line(source: str, exc: BaseException) -> str:
+def _cli_words(message: str) -> str:
+    """A library message in the command's words: ``pass media_type='image/png'`` (a keyword
+    argument) becomes ``give --media-type image/png`` (the option), an ``alt_text`` or
+    ``description`` over its limit is the ``--alt-text``."""
+    message = re.sub(
+        r"\bpass media_type= \(e\.g\. media_type='([^']*)'\)",
+        r"give --media-type (e.g. --media-type \1)",
+        message,
+    )
+    message = message.replace("pass media_type=", "give --media-type")
+    # the alt text's length, whether the library calls it alt_text (X) or description (Mastodon)
+    return re.sub(
+        r"^(?:alt_text|description) is (\d+) characters; the limit is (\d+)$",
+        r"--alt-text is \1 characters; the limit is \2: shorten it",
+        message,
+    )
+
+
+def _error_line(source: str, exc: BaseException, spec: ServiceSpec | None = None) -> str:
     kind = "" if _exit_code_for(exc) == EXIT_USAGE else f"{type(exc).__name__}: "
-    return f"asyncmedia: error: {source}: {kind}{exc}"
+    return f"asyncmedia: error: {source}: {kind}{_cli_words(str(exc))}{_hint(exc, spec)}"
+
+
+def _hint(exc: BaseException, spec: ServiceSpec | None) -> str:
+    """What to check when the service refused the credentials, or could not be reached: the
+    variables this command read them from (none: it used the embedded sandbox, no hint)."""
+    if spec is None or not spec.configured(os.environ):
+        return ""
+    if isinstance(exc, AuthenticationError):
+        return f" (check {', '.join(n for n in spec.environment if os.environ.get(n))})"
+    if isinstance(exc, TransportError) and not isinstance(exc, PostMayExist):
+        urls = [name for name in spec.environment if name.endswith("_URL") and os.environ.get(name)]
+        if urls:
+            return f" (check {', '.join(urls)} and the network)"
+    return ""
 
 
 async def _upload(args: argparse.Namespace) -> int:
@@ -336,6 +460,7 @@ async def _upload_all(
 
         async def one(index: int, source: str) -> tuple[str, Any, Exception | None]:
             async with slots:
+                given: Any = source
                 try:
                     given = await _checked_source(
                         client, spec, source, args.alt_text, args.media_type
@@ -351,6 +476,8 @@ async def _upload_all(
                 except (AsyncMediaError, ValueError) as exc:
                     return source, None, exc
                 finally:
+                    if given is not source:  # opened here: ours to close (idempotent)
+                        await given.aclose()
                     bar.finished()
             return source, result, None
 
@@ -363,9 +490,11 @@ async def _upload_all(
     printable: list[dict[str, Any]] = []
     for source, result, error in results:
         if error is not None:
-            print(_error_line(source, error), file=sys.stderr)
+            print(_error_line(source, error, spec), file=sys.stderr)
             code = max(code, _exit_code_for(error))
-            printable.append({"source": source, "error": str(error), "kind": type(error).__name__})
+            printable.append(
+                {"source": source, "error": _cli_words(str(error)), "kind": type(error).__name__}
+            )
         elif as_json:
             printable.append({"source": source, **result_as_json(result)})
         else:
@@ -463,7 +592,9 @@ async def _post_all(
     as_json = args.json or not sys.stdout.isatty()
     async with clients_from_env([spec.name for spec in specs]) as clients:
         bar = ProgressBar(
-            not args.quiet and sys.stderr.isatty() and bool(args.sources), len(specs), "posted"
+            not args.quiet and sys.stderr.isatty() and bool(args.sources),
+            len(specs),
+            "services done",
         )
         try:
             results = await crosspost(
@@ -485,10 +616,10 @@ async def _post_all(
             else:
                 print(f"{spec.name}: {result.url or result.id}")
             continue
-        print(_error_line(spec.name, result), file=sys.stderr)
+        print(_error_line(spec.name, result, spec), file=sys.stderr)
         code = max(code, _exit_code_for(result))
         printable.append(
-            {"service": spec.name, "error": str(result), "kind": type(result).__name__}
+            {"service": spec.name, "error": _cli_words(str(result)), "kind": type(result).__name__}
         )
     failed = sum(not isinstance(result, Post) for result in results)
     if failed and failed < len(results):
@@ -560,7 +691,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except (AsyncMediaError, ValueError) as exc:
         kind = "" if _exit_code_for(exc) == EXIT_USAGE else f"{type(exc).__name__}: "
-        print(f"asyncmedia: error: {kind}{exc}", file=sys.stderr)
+        print(f"asyncmedia: error: {kind}{_cli_words(str(exc))}", file=sys.stderr)
         return _exit_code_for(exc)
 
 

@@ -30,6 +30,7 @@ from .protocols.twitter_v1 import TwitterV1Protocol
 from .protocols.twitter_v2 import DEFAULT_V2_URL, SIMPLE_CATEGORIES, TwitterV2Protocol
 from .resume import JournalStore, ResumeTarget, journal_key
 from .service import PreparedMedia, ServiceClient
+from .sources import MediaSource
 from .transport import ProgressCallback, ProgressReporter
 from .uploaders import ChunkedUploader, SimpleUploader, UploadJob
 
@@ -173,12 +174,19 @@ class MediaClient(ServiceClient):
         continues it without resending acknowledged parts, while the media id is alive.  Only
         seekable sources (paths, seekable files, bytes) can resume; others start over.
         """
-        media_rules.check_alt_text(alt_text)
-        if chunk_size is not None and not 1024 <= chunk_size <= MAX_CHUNK_SIZE:
-            raise ValueError(
-                f"chunk_size must be between 1 KiB and 5 MiB ({MAX_CHUNK_SIZE} bytes), "
-                f"got {chunk_size}"
-            )
+        try:
+            media_rules.check_alt_text(alt_text)
+            if chunk_size is not None and not 1024 <= chunk_size <= MAX_CHUNK_SIZE:
+                raise ValueError(
+                    f"chunk_size must be between 1 KiB and 5 MiB ({MAX_CHUNK_SIZE} bytes), "
+                    f"got {chunk_size}"
+                )
+        except ValueError:
+            # A MediaSource handed in is ours once called (prepared() closes it after the
+            # upload): a refusal before that must close it too.
+            if isinstance(source, MediaSource):
+                await source.aclose()
+            raise
         owners = tuple(str(owner) for owner in additional_owners or ())
         async with self.prepared(
             source, media_type=media_type, size=size, filename=filename

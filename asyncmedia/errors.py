@@ -21,7 +21,7 @@
         └── RedirectRefused                  a redirect that is not followed (POST → GET…)
             └── CrossOriginRedirect          … to another origin, for a credential-bearing request
 
-The two ``Service…`` classes inherit from both :class:`APIError` and the matching client-side
+The two ``Rejected…`` classes inherit from both :class:`APIError` and the matching client-side
 error, so ``except MediaTooLarge`` catches a size refusal whether the client or the service
 noticed it, and ``except APIError`` still catches everything a service answered.
 
