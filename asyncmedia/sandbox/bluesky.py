@@ -716,7 +716,9 @@ class BlueskyService(BoundService):
             if not images:
                 # Not in the lexicon (no minLength): a sandbox strictness, an empty gallery.
                 raise _BadRecord(f"array too small (minimum 1, got 0) at {where}.images")
-            media, alts, refs = [], [], []
+            media: list[str] = []
+            alts: list[str | None] = []
+            refs: list[dict[str, Any]] = []
             for n, image in enumerate(images):
                 at = f"{where}.images[{n}]"
                 if not isinstance(image, dict):
@@ -797,18 +799,20 @@ class BlueskyService(BoundService):
                 raise _BadRecord(f"array too small (minimum 1, got 0) at {where}.features")
             for m, feature in enumerate(features):
                 at = f"{where}.features[{m}]"
-                kind = feature.get("$type") if isinstance(feature, dict) else None
-                key = _FACET_FEATURES.get(kind) if isinstance(kind, str) else None
-                if key is None:
+                feature_type = feature.get("$type") if isinstance(feature, dict) else None
+                wanted = (
+                    _FACET_FEATURES.get(feature_type) if isinstance(feature_type, str) else None
+                )
+                if wanted is None:
                     raise _BadRecord(
                         f"Expected one of {', '.join(json.dumps(k) for k in _FACET_FEATURES)} "
-                        f"(got {json.dumps(kind)}) at {at}.$type"
+                        f"(got {json.dumps(feature_type)}) at {at}.$type"
                     )
                 assert isinstance(feature, dict)
-                if key not in feature:
-                    raise _BadRecord(f'Missing required key "{key}" at {at}')
-                if not isinstance(feature[key], str) or not feature[key]:
-                    raise _BadRecord(_wrong_type("string", feature[key], f"{at}.{key}"))
+                if wanted not in feature:
+                    raise _BadRecord(f'Missing required key "{wanted}" at {at}')
+                if not isinstance(feature[wanted], str) or not feature[wanted]:
+                    raise _BadRecord(_wrong_type("string", feature[wanted], f"{at}.{wanted}"))
 
     @staticmethod
     def _check_strong_ref(ref: Any, where: str) -> None:
