@@ -6,7 +6,7 @@ authentication, records the lexicon validator refuses, blob refs that do not mat
 blob, odd uploads, ``getBlob`` of a blob no record references.  The same :func:`observe` runs
 
 - against the sandbox in ``tests/functional/test_bluesky_conformance.py`` (``make test``), and
-- against the real PDS in ``tests/real/test_bluesky_conformance.py`` (``make test-real``),
+- against the real PDS in ``tests/real/test_bluesky_pds_conformance.py`` (``make test-real``),
 
 and both assert ``observe(...) == EXPECTED``: where the sandbox and the real server differ, the
 table (the real server's answer) decides, and neither can drift from it unnoticed.

@@ -1,5 +1,5 @@
 """The sandbox answers as the real reference PDS was seen answering (tests/bluesky_conformance.py;
-the same table is checked against the real PDS by tests/real/test_bluesky_conformance.py)."""
+the same table is checked against the real PDS by tests/real/test_bluesky_pds_conformance.py)."""
 
 from __future__ import annotations
 
