@@ -351,10 +351,7 @@ class Transport:
                 if not replayable or throttled > max(3, self.config.retries):
                     raise error_from_response(response)
                 await self._wait_rate_limit(response)
-            elif (
-                not ((request.retry_safe or unsent) and replayable)
-                or attempt >= retries
-            ):
+            elif not ((request.retry_safe or unsent) and replayable) or attempt >= retries:
                 if response is not None:
                     return response
                 raise TransportError(
@@ -443,6 +440,7 @@ class Transport:
                 status = resp.status
                 if status not in _REDIRECTS or not location:
                     raw = await self._read_body(resp)
+                    _abort_if_still_sending(resp)
                     return HTTPResponse(status, resp.reason or "", resp.headers, raw, url)
             here = f"{method} {url.with_query(None)}"
             target = _redirect_target(url, here, status, location)
@@ -526,6 +524,24 @@ class Transport:
             )
             writer.append_payload(part_payload)
         return writer
+
+
+def _abort_if_still_sending(resp: aiohttp.ClientResponse) -> None:
+    """Abort the connection of an answer that came before the request body was all sent.
+
+    A server may answer early (413 from the Content-Length, 401 from the headers) and stop
+    reading.  Once the whole answer is read, aiohttp keeps the connection on the response
+    only while its body writer still runs; on release it would cancel the writer and close
+    the transport gracefully, which keeps the socket open (``<_SelectorSocketTransport
+    closing>``) until the unsent rest of the body drains, and warns "unclosed transport" if
+    the event loop ends first.  Aborting drops the unsent bytes and the socket at once; such a
+    connection is never returned to the pool.
+    """
+    connection = resp.connection
+    transport = connection.transport if connection is not None else None
+    if transport is not None:
+        log.debug("answered before the request body was all sent; aborting the connection")
+        transport.abort()
 
 
 def _source_error(exc: BaseException) -> AsyncMediaError | None:

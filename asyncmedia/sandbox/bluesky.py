@@ -14,26 +14,43 @@ Routes, under ``/bluesky/`` (the emulated PDS root):
   :attr:`BlueskyService.refresh_grace` seconds (a repeat gets the same next token id), then
   answers 400 ``ExpiredToken`` "Token has been revoked";
 - ``GET xrpc/com.atproto.server.getSession`` → ``{"handle", "did", "active"}``;
+- ``POST xrpc/com.atproto.server.deleteSession`` — ``Authorization: Bearer <refreshJwt>``
+  (expired or not) → 200, and that refresh token is revoked (a later refreshSession with it
+  answers 400 ``ExpiredToken`` "Token has been revoked");
 - ``POST xrpc/com.atproto.repo.uploadBlob`` — the raw bytes as the body (never multipart) with
   their ``Content-Type`` → ``{"blob": {"$type": "blob", "ref": {"$link": CID}, "mimeType",
-  "size"}}``.  The CID is a real CIDv1 (raw codec, sha2-256, base32).  Over
+  "size"}}``.  The CID is a real CIDv1 (raw codec, sha2-256, base32); ``mimeType`` is the
+  sniffed type, else the declared one (bytes no sniffer knows keep the declared type); an
+  empty body is a blob of size 0; no Content-Type → 400 ``InvalidRequest`` "Request encoding
+  (Content-Type) required but not provided".  Over
   :attr:`BlueskyService.max_blob_size` → 413 ``{"error": "PayloadTooLarge"}`` (decided from the
   Content-Length before reading, as the reference PDS does, or while reading a chunked body);
 - ``POST xrpc/com.atproto.repo.createRecord`` — an ``app.bsky.feed.post`` record, validated
-  (required fields, ``$type`` values, text ≤ 300 graphemes and 3000 bytes, ``createdAt`` format,
-  facet byte ranges inside the text, ≤ 4 images each with ``alt``, blob refs this PDS issued
-  with their ``mimeType`` and ``size``) → ``{"uri", "cid", "commit": {"cid", "rev"},
-  "validationStatus": "valid"}``; a record that does not fit → 400 ``InvalidRequest``
-  "Invalid app.bsky.feed.post record: Record/<field> …" naming the field.  Every post is
-  kept in :attr:`BlueskyService.repo_records` and appended to ``Sandbox.posts``;
+  (required fields, ``$type`` values, text ≤ 3000 bytes and 300 graphemes, ``createdAt``
+  format, facet byte ranges inside the text, ≤ 4 images each with ``alt``, blob refs) →
+  ``{"uri", "cid", "commit": {"cid", "rev"}, "validationStatus": "valid"}``; a record that
+  does not fit → 400 ``InvalidRequest`` worded as the reference PDS's lexicon validator
+  words it, "Invalid app.bsky.feed.post record: <issue> at <JSON path>" (``Missing required
+  key "alt" at $.record.embed.images[0]``, ``grapheme too big (maximum 300, got 301) at
+  $.record.text``, ``array too big (maximum 4, got 5) at $.record.embed.images``).  Then each
+  blob ref is compared with the stored blob: unknown → 400 ``BlobNotFound`` "Could not find
+  blob: <cid>", another ``mimeType`` → 400 ``InvalidMimeType``, another ``size`` → 400
+  ``InvalidSize`` ("Referenced Size does not match stored blob. Expected: 268, Got: 269").
+  Every post is kept in :attr:`BlueskyService.repo_records` and appended to ``Sandbox.posts``;
 - ``GET xrpc/com.atproto.repo.getRecord?repo&collection&rkey`` → ``{"uri", "cid", "value"}``
-  or 400 ``RecordNotFound``.
+  or 400 ``RecordNotFound``;
+- ``GET xrpc/com.atproto.sync.getBlob?did&cid`` → the blob's bytes with its ``mimeType``,
+  once a record references it; before (an upload only) → 400 ``InvalidRequest`` "Blob not
+  found", as on the reference PDS.  Both are public; getBlob verifies a token that is there,
+  getRecord ignores one.
 
 Authenticated routes check the access token as the reference PDS does: no header → 401
-``AuthenticationRequired``; not a JWT at all → **500** ``InternalServerError``; bad signature →
-400 ``InvalidToken`` "Token could not be verified"; past ``exp`` → 400 ``ExpiredToken``
-"Token has expired"; a refresh token where an access token belongs (or the reverse) → 400
-``InvalidToken`` "Bad token scope".
+``AuthMissing`` "Authentication Required"; bad signature, not a JWT at all, or a refresh
+token where an access token belongs (or the reverse) → 400 ``InvalidToken`` "Token could not
+be verified" — except a token that is not a JWT on ``uploadBlob``: **500**
+``InternalServerError`` "Internal Server Error"; past ``exp`` → 400 ``ExpiredToken`` "Token
+has expired".  (Facts recorded against the real PDS, checked on both sides from
+``tests/bluesky_conformance.py``.)
 
 Errors are XRPC-shaped ``{"error": <name>, "message": <text>}``.  Rate-limit headers are
 ``ratelimit-limit/remaining/reset`` (epoch seconds); :attr:`throttle` injects 429
@@ -75,8 +92,10 @@ _XRPC = "xrpc/"
 _ACCESS_SCOPE = "com.atproto.access"
 _REFRESH_SCOPE = "com.atproto.refresh"
 _POST = "app.bsky.feed.post"
-_IMAGE_LIMIT = 1_000_000
-_VIDEO_LIMIT = 100_000_000
+#: ``maxSize`` of the blobs in the lexicons the reference PDS 0.5.35 validates with
+#: (app.bsky.embed.images: 2000000, app.bsky.embed.video: 300000000).
+_IMAGE_LIMIT = 2_000_000
+_VIDEO_LIMIT = 300_000_000
 _MAX_GRAPHEMES = 300
 _MAX_TEXT_BYTES = 3000
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
@@ -114,6 +133,11 @@ class BlobRecord:
     size: int
     declared_type: str
     sniffed_type: str | None
+    #: The bytes (served by ``com.atproto.sync.getBlob`` once a record references the blob).
+    data: bytes = field(default=b"", repr=False)
+    #: Whether a record references it (the reference PDS keeps an unreferenced blob as a
+    #: temporary upload that getBlob does not serve).
+    referenced: bool = False
 
     @property
     def mime_type(self) -> str:
@@ -205,9 +229,11 @@ class BlueskyService(BoundService):
             ("POST", "com.atproto.server.createSession", self._create_session),
             ("POST", "com.atproto.server.refreshSession", self._refresh_session),
             ("GET", "com.atproto.server.getSession", self._get_session),
+            ("POST", "com.atproto.server.deleteSession", self._delete_session),
             ("POST", "com.atproto.repo.uploadBlob", self._upload_blob),
             ("POST", "com.atproto.repo.createRecord", self._create_record),
             ("GET", "com.atproto.repo.getRecord", self._get_record),
+            ("GET", "com.atproto.sync.getBlob", self._get_blob),
         )
         for method, name, handler in routes:
             app.router.add_route(method, xrpc + name, self._wrap(handler))
@@ -233,19 +259,32 @@ class BlueskyService(BoundService):
         signature = hmac.new(self._secret, f"{head}.{body}".encode(), hashlib.sha256).digest()
         return f"{head}.{body}.{_b64url(signature)}"
 
-    def issue_access_token(self, lifetime: float | None = None) -> str:
-        """A new access JWT for the account (``lifetime`` seconds; :attr:`token_lifetime`)."""
-        now = int(self.sandbox.clock())
+    @property
+    def service_did(self) -> str:
+        """The PDS's own DID: the ``aud`` of its tokens."""
+        return "did:web:sandbox.pds.test"
+
+    def issue_access_token(
+        self, lifetime: float | None = None, *, issued_at: float | None = None
+    ) -> str:
+        """A new access JWT for the account (``lifetime`` seconds; :attr:`token_lifetime`).
+
+        ``issued_at`` (epoch seconds) back-dates it, e.g. to have an expired token as the
+        PDS would have issued it earlier; such a token does not become
+        ``Sandbox.bluesky_token``.
+        """
+        now = int(self.sandbox.clock() if issued_at is None else issued_at)
         life = self.token_lifetime if lifetime is None else lifetime
         payload = {
             "scope": _ACCESS_SCOPE,
             "sub": self.did,
-            "aud": "did:web:sandbox.pds.test",
+            "aud": self.service_did,
             "iat": now,
             "exp": now + max(1, int(life)),
         }
         token = self._sign({"typ": "at+jwt", "alg": "HS256"}, payload)
-        self.sandbox.bluesky_token = token
+        if issued_at is None:
+            self.sandbox.bluesky_token = token
         return token
 
     def _issue_refresh_token(self, jti: str | None = None) -> str:
@@ -255,7 +294,7 @@ class BlueskyService(BoundService):
         payload = {
             "scope": _REFRESH_SCOPE,
             "sub": self.did,
-            "aud": "did:web:sandbox.pds.test",
+            "aud": self.service_did,
             "jti": jti,
             "iat": now,
             "exp": exp,
@@ -267,14 +306,24 @@ class BlueskyService(BoundService):
         """Revoke every refresh token issued so far (access tokens live until their exp)."""
         self._grants.clear()
 
-    def _verify(self, request: web.Request, scope: str) -> dict[str, Any]:
-        """The claims of the request's bearer token, or the refusal the reference PDS gives."""
+    def _verify(
+        self,
+        request: web.Request,
+        scope: str,
+        *,
+        malformed_crashes: bool = False,
+        allow_expired: bool = False,
+    ) -> dict[str, Any]:
+        """The claims of the request's bearer token, or the refusal the reference PDS gives.
+
+        ``malformed_crashes``: a token that is not a JWT at all is a 500 (uploadBlob, whose
+        auth also accepts service tokens and fails to decode it), not 400 InvalidToken."""
         context = service_context(request)
         context.authenticated = False
         header = request.headers.get("Authorization", "")
         kind, _, token = header.strip().partition(" ")
         if not header or kind.lower() != "bearer" or not token.strip():
-            raise _Refusal(401, "AuthenticationRequired", "Authentication Required")
+            raise _Refusal(401, "AuthMissing", "Authentication Required")
         parts = token.strip().split(".")
         try:
             if len(parts) != 3:
@@ -283,8 +332,10 @@ class BlueskyService(BoundService):
             if not all(isinstance(item, dict) for item in decoded):
                 raise ValueError("not a JWT")
         except ValueError:
-            # The reference PDS fails to parse the token outside its error mapping.
-            raise _Refusal(500, "InternalServerError", "Internal Server Error") from None
+            if malformed_crashes:
+                # The reference PDS fails to parse the token outside its error mapping.
+                raise _Refusal(500, "InternalServerError", "Internal Server Error") from None
+            raise _Refusal(400, "InvalidToken", "Token could not be verified") from None
         claims: dict[str, Any] = decoded[1]
         expected = hmac.new(
             self._secret, f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256
@@ -296,10 +347,10 @@ class BlueskyService(BoundService):
         if not good:
             raise _Refusal(400, "InvalidToken", "Token could not be verified")
         exp = claims.get("exp")
-        if not isinstance(exp, int) or exp <= self.sandbox.clock():
+        if not isinstance(exp, int) or (exp <= self.sandbox.clock() and not allow_expired):
             raise _Refusal(400, "ExpiredToken", "Token has expired")
         if claims.get("scope") != scope:
-            raise _Refusal(400, "InvalidToken", "Bad token scope")
+            raise _Refusal(400, "InvalidToken", "Token could not be verified")
         context.authenticated = True
         return claims
 
@@ -403,6 +454,14 @@ class BlueskyService(BoundService):
         self.refreshes += 1
         return self._session_answer(grant.next_jti)
 
+    async def _delete_session(self, request: web.Request) -> web.Response:
+        claims = self._verify(request, _REFRESH_SCOPE, allow_expired=True)
+        fault = await self._strike(request)
+        if fault is not None:
+            return fault
+        self._grants.pop(str(claims.get("jti")), None)
+        return web.Response(status=200)
+
     async def _get_session(self, request: web.Request) -> web.Response:
         self._verify(request, _ACCESS_SCOPE)
         fault = await self._strike(request)
@@ -415,9 +474,14 @@ class BlueskyService(BoundService):
     # -- blobs --------------------------------------------------------------------------------
 
     async def _upload_blob(self, request: web.Request) -> web.Response:
-        self._verify(request, _ACCESS_SCOPE)
-        declared = request.headers.get("Content-Type", "")
-        if not declared or declared.startswith("multipart/"):
+        self._verify(request, _ACCESS_SCOPE, malformed_crashes=True)
+        declared = request.headers.get("Content-Type", "").strip()
+        if not declared:
+            raise _Refusal(
+                400, "InvalidRequest", "Request encoding (Content-Type) required but not provided"
+            )
+        if declared.startswith("multipart/"):
+            # A sandbox strictness: the reference PDS would store the form itself as the blob.
             raise _Refusal(
                 400, "InvalidRequest", "uploadBlob takes the raw bytes with their Content-Type"
             )
@@ -428,25 +492,28 @@ class BlueskyService(BoundService):
         if fault is not None:
             return fault
         hasher = hashlib.sha256()
-        head = b""
+        parts: list[bytes] = []
         size = 0
         while chunk := await request.content.readany():
             size += len(chunk)
             if size > limit:
                 raise _Refusal(413, "PayloadTooLarge", "request entity too large")
             hasher.update(chunk)
-            if len(head) < 65536:
-                head += chunk[: 65536 - len(head)]
-        if size == 0:
-            raise _Refusal(400, "InvalidRequest", "Empty blob")
+            parts.append(chunk)
+        # An empty body is a blob like any other (the reference PDS stores it, size 0).
+        data = b"".join(parts)
         digest = hasher.digest()
         record = BlobRecord(
             cid=cid_for(digest),
             sha256=digest.hex(),
             size=size,
             declared_type=declared.split(";")[0].strip(),
-            sniffed_type=sniff_media_type(head),
+            sniffed_type=sniff_media_type(data[:65536]),
+            data=data,
         )
+        known = self.blobs.get(record.cid)
+        if known is not None:
+            record.referenced = known.referenced
         self.blobs[record.cid] = record
         return _answer(
             200,
@@ -493,13 +560,24 @@ class BlueskyService(BoundService):
         record = payload.get("record")
         if not isinstance(record, dict):
             raise _Refusal(400, "InvalidRequest", 'Input must have the property "record"')
+        if "$type" not in record:
+            record = {"$type": _POST, **record}  # the reference PDS fills it in
+        elif record["$type"] != _POST:
+            raise _Refusal(
+                400,
+                "InvalidRequest",
+                f"Invalid $type: expected {_POST}, got {record['$type']}",
+            )
         try:
-            media, alts = self._check_post(record)
+            media, alts, refs = self._check_post(record)
         except _BadRecord as bad:
             raise _Refusal(400, "InvalidRequest", f"Invalid {_POST} record: {bad}") from None
+        self._verify_blobs(refs)
         fault = await self._strike(request)
         if fault is not None:
             return fault
+        for cid in media:
+            self.blobs[cid].referenced = True
         rkey = self._next_tid()
         uri = f"at://{self.did}/{_POST}/{rkey}"
         encoded = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
@@ -539,74 +617,145 @@ class BlueskyService(BoundService):
             raise _Refusal(400, "RecordNotFound", f"Could not locate record: {uri}")
         return _answer(200, {"uri": stored.uri, "cid": stored.cid, "value": stored.value})
 
-    # -- record validation (the parts of the app.bsky.feed.post lexicon a post uses) ---------
+    async def _get_blob(self, request: web.Request) -> web.Response:
+        if "Authorization" in request.headers:
+            # Public, but a token that is there is verified (getRecord ignores one).
+            self._verify(request, _ACCESS_SCOPE)
+        did = request.query.get("did", "")
+        cid = request.query.get("cid", "")
+        if not (did and cid):
+            raise _Refusal(400, "InvalidRequest", 'Params must have the properties "did", "cid"')
+        if did not in (self.did, self.sandbox.bluesky_identifier):
+            raise _Refusal(400, "RepoNotFound", f"Could not find repo for DID: {did}")
+        fault = await self._strike(request)
+        if fault is not None:
+            return fault
+        stored = self.blobs.get(cid)
+        if stored is None or not stored.referenced:
+            raise _Refusal(400, "InvalidRequest", "Blob not found")
+        return web.Response(
+            status=200,
+            body=stored.data,
+            headers={
+                "Content-Type": stored.mime_type,
+                "x-content-type-options": "nosniff",
+                "content-disposition": f'attachment; filename="{cid}"',
+                "content-security-policy": "default-src 'none'; sandbox",
+            },
+        )
 
-    def _check_post(self, record: dict[str, Any]) -> tuple[list[str], list[str | None]]:
-        """Validate ``record``; return the blob CIDs it embeds and their alt texts."""
-        if record.get("$type") != _POST:
-            raise _BadRecord(f'Record/$type must be "{_POST}"')
+    # -- record validation (the parts of the app.bsky.feed.post lexicon a post uses) ---------
+    #
+    # Messages as the reference PDS's lexicon validator words them: "<issue> at <JSON path>",
+    # e.g. 'Missing required key "alt" at $.record.embed.images[0]'.  Blob refs are then
+    # checked against the stored blobs (BlobNotFound / InvalidMimeType / InvalidSize).
+
+    def _check_post(
+        self, record: dict[str, Any]
+    ) -> tuple[list[str], list[str | None], list[dict[str, Any]]]:
+        """Validate ``record``; return the blob CIDs it embeds, their alt texts and the blob
+        refs themselves (checked against the stored blobs afterwards)."""
+        root = "$.record"
         text = record.get("text")
+        if "text" not in record:
+            raise _BadRecord(f'Missing required key "text" at {root}')
         if not isinstance(text, str):
-            raise _BadRecord('Record must have the property "text"')
-        if len(_GRAPHEME.findall(text)) > _MAX_GRAPHEMES:
-            raise _BadRecord(f"Record/text must not be longer than {_MAX_GRAPHEMES} graphemes")
+            raise _BadRecord(_wrong_type("string", text, f"{root}.text"))
         text_bytes = len(text.encode("utf-8"))
         if text_bytes > _MAX_TEXT_BYTES:
-            raise _BadRecord(f"Record/text must not be longer than {_MAX_TEXT_BYTES} characters")
+            raise _BadRecord(
+                f"string too big (maximum {_MAX_TEXT_BYTES}, got {text_bytes}) at {root}.text"
+            )
+        graphemes = len(_GRAPHEME.findall(text))
+        if graphemes > _MAX_GRAPHEMES:
+            raise _BadRecord(
+                f"grapheme too big (maximum {_MAX_GRAPHEMES}, got {graphemes}) at {root}.text"
+            )
         created = record.get("createdAt")
+        if "createdAt" not in record:
+            raise _BadRecord(f'Missing required key "createdAt" at {root}')
         if not isinstance(created, str):
-            raise _BadRecord('Record must have the property "createdAt"')
+            raise _BadRecord(_wrong_type("string", created, f"{root}.createdAt"))
         if not _DATETIME.match(created):
-            raise _BadRecord("Record/createdAt must be an valid atproto datetime (RFC 3339)")
+            raise _BadRecord(f"Invalid datetime (got {json.dumps(created)}) at {root}.createdAt")
         langs = record.get("langs")
-        if langs is not None and (
-            not isinstance(langs, list)
-            or len(langs) > 3
-            or not all(isinstance(tag, str) and tag for tag in langs)
-        ):
-            raise _BadRecord("Record/langs must be an array of at most 3 language tags")
+        if langs is not None:
+            if not isinstance(langs, list):
+                raise _BadRecord(_wrong_type("array", langs, f"{root}.langs"))
+            if len(langs) > 3:
+                raise _BadRecord(f"array too big (maximum 3, got {len(langs)}) at {root}.langs")
+            for n, tag in enumerate(langs):
+                if not isinstance(tag, str) or not tag:
+                    raise _BadRecord(
+                        f"Invalid language (got {json.dumps(tag)}) at {root}.langs[{n}]"
+                    )
         self._check_facets(record.get("facets"), text_bytes)
         reply = record.get("reply")
         if reply is not None:
             if not isinstance(reply, dict):
-                raise _BadRecord("Record/reply must be an object")
+                raise _BadRecord(_wrong_type("object", reply, f"{root}.reply"))
             for key in ("root", "parent"):
-                self._check_strong_ref(reply.get(key), f"Record/reply/{key}")
+                if key not in reply:
+                    raise _BadRecord(f'Missing required key "{key}" at {root}.reply')
+                self._check_strong_ref(reply.get(key), f"{root}.reply.{key}")
         embed = record.get("embed")
         if embed is None:
-            return [], []
+            return [], [], []
+        where = f"{root}.embed"
         if not isinstance(embed, dict):
-            raise _BadRecord("Record/embed must be an object")
+            raise _BadRecord(_wrong_type("object", embed, where))
         kind = embed.get("$type")
         if kind == "app.bsky.embed.images":
-            images = embed.get("images")
+            if "images" not in embed:
+                raise _BadRecord(f'Missing required key "images" at {where}')
+            images = embed["images"]
             if not isinstance(images, list):
-                raise _BadRecord('Record/embed must have the property "images"')
-            if not images or len(images) > 4:
-                raise _BadRecord("Record/embed/images must contain 1 to 4 items")
-            media, alts = [], []
+                raise _BadRecord(_wrong_type("array", images, f"{where}.images"))
+            if len(images) > 4:
+                raise _BadRecord(f"array too big (maximum 4, got {len(images)}) at {where}.images")
+            if not images:
+                # Not in the lexicon (no minLength): a sandbox strictness, an empty gallery.
+                raise _BadRecord(f"array too small (minimum 1, got 0) at {where}.images")
+            media: list[str] = []
+            alts: list[str | None] = []
+            refs: list[dict[str, Any]] = []
             for n, image in enumerate(images):
-                where = f"Record/embed/images/{n}"
+                at = f"{where}.images[{n}]"
                 if not isinstance(image, dict):
-                    raise _BadRecord(f"{where} must be an object")
-                if not isinstance(image.get("alt"), str):
-                    raise _BadRecord(f'{where} must have the property "alt"')
-                media.append(self._check_blob(image.get("image"), f"{where}/image", "image/"))
+                    raise _BadRecord(_wrong_type("object", image, at))
+                for key in ("image", "alt"):
+                    if key not in image:
+                        raise _BadRecord(f'Missing required key "{key}" at {at}')
+                refs.append(self._check_blob(image["image"], f"{at}.image", "image/*"))
+                if not isinstance(image["alt"], str):
+                    raise _BadRecord(_wrong_type("string", image["alt"], f"{at}.alt"))
+                media.append(refs[-1]["ref"]["$link"])
                 alts.append(image["alt"])
-                self._check_aspect(image.get("aspectRatio"), f"{where}/aspectRatio")
-            return media, alts
+                self._check_aspect(image.get("aspectRatio"), f"{at}.aspectRatio")
+            return media, alts, refs
         if kind == "app.bsky.embed.video":
-            cid = self._check_blob(embed.get("video"), "Record/embed/video", "video/")
+            if "video" not in embed:
+                raise _BadRecord(f'Missing required key "video" at {where}')
+            ref = self._check_blob(embed["video"], f"{where}.video", "video/mp4")
             alt = embed.get("alt")
             if alt is not None and not isinstance(alt, str):
-                raise _BadRecord("Record/embed/alt must be a string")
-            if alt is not None and len(_GRAPHEME.findall(alt)) > 1000:
-                raise _BadRecord("Record/embed/alt must not be longer than 1000 graphemes")
-            self._check_aspect(embed.get("aspectRatio"), "Record/embed/aspectRatio")
-            return [cid], [alt]
+                raise _BadRecord(_wrong_type("string", alt, f"{where}.alt"))
+            if alt is not None:
+                alt_bytes = len(alt.encode("utf-8"))
+                if alt_bytes > 10000:
+                    raise _BadRecord(
+                        f"string too big (maximum 10000, got {alt_bytes}) at {where}.alt"
+                    )
+                alt_graphemes = len(_GRAPHEME.findall(alt))
+                if alt_graphemes > 1000:
+                    raise _BadRecord(
+                        f"grapheme too big (maximum 1000, got {alt_graphemes}) at {where}.alt"
+                    )
+            self._check_aspect(embed.get("aspectRatio"), f"{where}.aspectRatio")
+            return [ref["ref"]["$link"]], [alt], [ref]
         raise _BadRecord(
-            "Record/embed/$type must be app.bsky.embed.images or app.bsky.embed.video "
-            f"(the embeds the sandbox PDS checks), got {kind!r}"
+            f'Expected one of "app.bsky.embed.images" or "app.bsky.embed.video" '
+            f"(the embeds the sandbox PDS checks; got {json.dumps(kind)}) at {where}.$type"
         )
 
     @staticmethod
@@ -614,78 +763,147 @@ class BlueskyService(BoundService):
         if facets is None:
             return
         if not isinstance(facets, list):
-            raise _BadRecord("Record/facets must be an array")
+            raise _BadRecord(_wrong_type("array", facets, "$.record.facets"))
         for n, facet in enumerate(facets):
-            where = f"Record/facets/{n}"
-            index = facet.get("index") if isinstance(facet, dict) else None
+            where = f"$.record.facets[{n}]"
+            if not isinstance(facet, dict):
+                raise _BadRecord(_wrong_type("object", facet, where))
+            for key in ("index", "features"):
+                if key not in facet:
+                    raise _BadRecord(f'Missing required key "{key}" at {where}')
+            index = facet["index"]
             if not isinstance(index, dict):
-                raise _BadRecord(f'{where} must have the property "index"')
-            start, end = index.get("byteStart"), index.get("byteEnd")
-            if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
-                raise _BadRecord(f"{where}/index must have integer byteStart and byteEnd")
-            assert isinstance(start, int) and isinstance(end, int)
-            if not 0 <= start <= end <= text_bytes:
+                raise _BadRecord(_wrong_type("object", index, f"{where}.index"))
+            for key in ("byteStart", "byteEnd"):
+                value = index.get(key)
+                if key not in index:
+                    raise _BadRecord(f'Missing required key "{key}" at {where}.index')
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise _BadRecord(_wrong_type("integer", value, f"{where}.index.{key}"))
+                if value < 0:
+                    raise _BadRecord(
+                        f"integer too small (minimum 0, got {value}) at {where}.index.{key}"
+                    )
+            start, end = index["byteStart"], index["byteEnd"]
+            if not start <= end <= text_bytes:
+                # Not checked by the lexicon: a sandbox strictness (the app view drops such
+                # a facet; a client that sends one has its byte offsets wrong).
                 raise _BadRecord(
-                    f"{where}/index byte range {start}..{end} is outside the text "
-                    f"({text_bytes} bytes)"
+                    f"byte range {start}..{end} is outside the text ({text_bytes} bytes) "
+                    f"at {where}.index"
                 )
-            features = facet.get("features")
-            if not isinstance(features, list) or not features:
-                raise _BadRecord(f'{where} must have the property "features"')
+            features = facet["features"]
+            if not isinstance(features, list):
+                raise _BadRecord(_wrong_type("array", features, f"{where}.features"))
+            if not features:
+                raise _BadRecord(f"array too small (minimum 1, got 0) at {where}.features")
             for m, feature in enumerate(features):
-                kind = feature.get("$type") if isinstance(feature, dict) else None
-                key = _FACET_FEATURES.get(kind) if isinstance(kind, str) else None
-                if key is None:
-                    raise _BadRecord(f"{where}/features/{m} has an unknown $type {kind!r}")
-                if not isinstance(feature.get(key), str) or not feature[key]:
-                    raise _BadRecord(f'{where}/features/{m} must have the property "{key}"')
+                at = f"{where}.features[{m}]"
+                feature_type = feature.get("$type") if isinstance(feature, dict) else None
+                wanted = (
+                    _FACET_FEATURES.get(feature_type) if isinstance(feature_type, str) else None
+                )
+                if wanted is None:
+                    raise _BadRecord(
+                        f"Expected one of {', '.join(json.dumps(k) for k in _FACET_FEATURES)} "
+                        f"(got {json.dumps(feature_type)}) at {at}.$type"
+                    )
+                assert isinstance(feature, dict)
+                if wanted not in feature:
+                    raise _BadRecord(f'Missing required key "{wanted}" at {at}')
+                if not isinstance(feature[wanted], str) or not feature[wanted]:
+                    raise _BadRecord(_wrong_type("string", feature[wanted], f"{at}.{wanted}"))
 
     @staticmethod
     def _check_strong_ref(ref: Any, where: str) -> None:
         if not isinstance(ref, dict):
-            raise _BadRecord(f"{where} must be an object")
-        uri, cid = ref.get("uri"), ref.get("cid")
+            raise _BadRecord(_wrong_type("object", ref, where))
+        for key in ("uri", "cid"):
+            if key not in ref:
+                raise _BadRecord(f'Missing required key "{key}" at {where}')
+        uri, cid = ref["uri"], ref["cid"]
         if not isinstance(uri, str) or not uri.startswith("at://"):
-            raise _BadRecord(f'{where} must have the property "uri" (an at:// URI)')
+            raise _BadRecord(f"Invalid at-uri (got {json.dumps(uri)}) at {where}.uri")
         if not isinstance(cid, str) or not cid:
-            raise _BadRecord(f'{where} must have the property "cid"')
+            raise _BadRecord(f"Invalid CID string (got {json.dumps(cid)}) at {where}.cid")
 
     @staticmethod
     def _check_aspect(ratio: Any, where: str) -> None:
         if ratio is None:
             return
-        if not isinstance(ratio, dict) or not all(
-            isinstance(ratio.get(key), int) and ratio[key] >= 1 for key in ("width", "height")
-        ):
-            raise _BadRecord(f"{where} must have integer width and height of at least 1")
+        if not isinstance(ratio, dict):
+            raise _BadRecord(_wrong_type("object", ratio, where))
+        for key in ("width", "height"):
+            if key not in ratio:
+                raise _BadRecord(f'Missing required key "{key}" at {where}')
+            value = ratio[key]
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise _BadRecord(_wrong_type("integer", value, f"{where}.{key}"))
+            if value < 1:
+                raise _BadRecord(f"integer too small (minimum 1, got {value}) at {where}.{key}")
 
-    def _check_blob(self, blob: Any, where: str, prefix: str) -> str:
-        """Check a blob ref against the blobs this PDS stored; return its CID."""
-        if not isinstance(blob, dict):
-            raise _BadRecord(f'{where} must be a blob (an object with "$type": "blob")')
-        ref = blob.get("ref")
+    @staticmethod
+    def _check_blob(blob: Any, where: str, accept: str) -> dict[str, Any]:
+        """The lexicon's checks of a blob ref (shape, ``accept``, ``maxSize``: on what the
+        record says); the stored blob is compared in :meth:`_verify_blobs`."""
+        ref = blob.get("ref") if isinstance(blob, dict) else None
         link = ref.get("$link") if isinstance(ref, dict) else None
-        if blob.get("$type") != "blob" or not isinstance(link, str):
-            raise _BadRecord(f'{where} should be a blob ref ({{"$type": "blob", "ref": ...}})')
-        stored = self.blobs.get(link)
-        if stored is None:
-            raise _BadRecord(f"{where} refers to a blob this PDS does not have: {link}")
-        if blob.get("mimeType") != stored.mime_type:
+        if (
+            not isinstance(blob, dict)
+            or blob.get("$type") != "blob"
+            or not isinstance(link, str)
+            or not isinstance(blob.get("mimeType"), str)
+            or not isinstance(blob.get("size"), int)
+        ):
+            raise _BadRecord(_wrong_type("blob", blob, where))
+        mime = blob["mimeType"]
+        family = accept.removesuffix("*")
+        if not (mime == accept or (accept.endswith("/*") and mime.startswith(family))):
             raise _BadRecord(
-                f"{where}/mimeType {blob.get('mimeType')!r} does not match the stored blob "
-                f"({stored.mime_type})"
+                f"Expected {json.dumps(accept)} (got {json.dumps(mime)}) at {where}.mimeType"
             )
-        if blob.get("size") != stored.size:
-            raise _BadRecord(
-                f"{where}/size {blob.get('size')!r} does not match the stored blob "
-                f"({stored.size} bytes)"
-            )
-        if not stored.mime_type.startswith(prefix):
-            raise _BadRecord(f"{where} must be {prefix}*, the blob is {stored.mime_type}")
-        limit = _IMAGE_LIMIT if prefix == "image/" else _VIDEO_LIMIT
-        if stored.size > limit:
-            raise _BadRecord(f"{where} file too big (max {limit} bytes)")
-        return link
+        limit = _IMAGE_LIMIT if accept == "image/*" else _VIDEO_LIMIT
+        if blob["size"] > limit:
+            raise _BadRecord(f"blob too big (maximum {limit}, got {blob['size']}) at {where}")
+        return blob
+
+    def _verify_blobs(self, refs: list[dict[str, Any]]) -> None:
+        """Each ref against the blob stored under its CID, as the reference PDS's
+        ``verifyBlobAndMakePermanent``: unknown → BlobNotFound, then mimeType, then size."""
+        for blob in refs:
+            link = blob["ref"]["$link"]
+            stored = self.blobs.get(link)
+            if stored is None:
+                raise _Refusal(400, "BlobNotFound", f"Could not find blob: {link}")
+            if blob["mimeType"] != stored.mime_type:
+                raise _Refusal(
+                    400,
+                    "InvalidMimeType",
+                    "Referenced Mimetype does not match stored blob. "
+                    f"Expected: {stored.mime_type}, Got: {blob['mimeType']}",
+                )
+            if blob["size"] != stored.size:
+                raise _Refusal(
+                    400,
+                    "InvalidSize",
+                    "Referenced Size does not match stored blob. "
+                    f"Expected: {stored.size}, Got: {blob['size']}",
+                )
+
+
+def _wrong_type(expected: str, value: Any, where: str) -> str:
+    """The validator's words for a value of the wrong type at ``where``."""
+    if isinstance(value, bool) or value is None:
+        shown = json.dumps(value)
+    elif isinstance(value, int | float):
+        shown = str(value)
+    elif isinstance(value, str):
+        shown = json.dumps(value if len(value) < 256 else value[:255] + "\u2026")
+    elif isinstance(value, list):
+        shown = "array"
+    else:
+        shown = "object"
+    return f"Expected {expected} value type (got {shown}) at {where}"
 
 
 def _answer(status: int, body: dict[str, Any]) -> web.Response:

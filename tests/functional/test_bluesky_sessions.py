@@ -207,6 +207,28 @@ async def test_a_bad_given_token_logs_in_when_the_password_is_known(pds: Sandbox
     ]
 
 
+async def test_a_token_that_is_not_a_jwt_elsewhere_than_upload_blob(pds: Sandbox) -> None:
+    """Everywhere but uploadBlob the reference PDS answers such a token 400 InvalidToken:
+    without a password that is an AuthenticationError at once, with one the client logs in."""
+    async with BlueskyClient(pds.bluesky_url, access_jwt="opaque-not-a-jwt", retries=4) as client:
+        with pytest.raises(AuthenticationError) as caught:
+            await client.post("only words")
+    assert (caught.value.status, caught.value.code) == (400, "InvalidToken")
+    assert caught.value.message == "Token could not be verified"
+    assert [call for call in calls(pds) if call[0] != "createSession"] == [("getSession", 400)]
+    assert service(pds).posts == []
+    async with password_client(pds, access_jwt="opaque-not-a-jwt") as client:
+        post = await client.post("only words")
+    assert post.id in service(pds).repo_records and len(service(pds).posts) == 1
+    # The refused getSession (for the DID), the login, that getSession repeated once, the post.
+    assert calls(pds)[1:] == [
+        ("getSession", 400),
+        ("createSession", 200),
+        ("getSession", 200),
+        ("createRecord", 200),
+    ]
+
+
 async def test_forged_and_misused_tokens_are_refused(pds: Sandbox) -> None:
     tokens = await session_tokens(pds)
     head, body, _signature = tokens["accessJwt"].split(".")
@@ -225,15 +247,24 @@ async def test_forged_and_misused_tokens_are_refused(pds: Sandbox) -> None:
         400,
         {"error": "InvalidToken", "message": "Token could not be verified"},
     )
+    # As the reference PDS: a token of the wrong kind is just "could not be verified".
     assert await post(url, tokens["refreshJwt"]) == (
         400,
-        {"error": "InvalidToken", "message": "Bad token scope"},
+        {"error": "InvalidToken", "message": "Token could not be verified"},
     )
     assert await post(refresh_url, tokens["accessJwt"]) == (
         400,
-        {"error": "InvalidToken", "message": "Bad token scope"},
+        {"error": "InvalidToken", "message": "Token could not be verified"},
     )
-    assert (await post(url, "no-dots"))[0] == 500
+    # Not a JWT: a crash on uploadBlob only, "could not be verified" elsewhere.
+    assert await post(url, "no-dots") == (
+        500,
+        {"error": "InternalServerError", "message": "Internal Server Error"},
+    )
+    assert await post(refresh_url, "no-dots") == (
+        400,
+        {"error": "InvalidToken", "message": "Token could not be verified"},
+    )
 
 
 async def test_refresh_tokens_rotate_with_a_grace_period(pds: Sandbox, pds_clock: Clock) -> None:

@@ -93,7 +93,7 @@ async def test_bluesky_refuses_multipart_and_unauthenticated_blobs(
 ) -> None:
     url = sandbox.bluesky_url + "xrpc/com.atproto.repo.uploadBlob"
     async with http.post(url, data=png_bytes(), headers={"Content-Type": "image/png"}) as r:
-        assert r.status == 401 and (await r.json())["error"] == "AuthenticationRequired"
+        assert r.status == 401 and (await r.json())["error"] == "AuthMissing"
     form = aiohttp.FormData()
     form.add_field("file", png_bytes(), filename="a.png", content_type="image/png")
     headers = {"Authorization": f"Bearer {sandbox.bluesky_token}"}
