@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 from xml.etree import ElementTree
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 __all__ = [
@@ -29,9 +29,11 @@ __all__ = [
     "MALFORMED_BODY_ERRORS",
     "MEDIA_PART_KEEP_BYTES",
     "MediaPart",
+    "PushbackStream",
     "ReceivedFile",
     "ReceivedForm",
     "is_digits",
+    "open_multipart",
     "read_form",
     "read_json",
     "read_media_part",
@@ -176,7 +178,7 @@ async def read_form(request: web.Request, *, file_fields: frozenset[str]) -> Rec
     try:
         if request.content_type.startswith("multipart/"):
             form.multipart = True
-            reader = await request.multipart()
+            reader = await open_multipart(request)
             while (part := await reader.next()) is not None:
                 if not isinstance(part, BodyPartReader):
                     raise ValueError("nested multipart bodies are not supported")
@@ -228,3 +230,62 @@ def xml_answer(
     _fill(element, content)
     document: bytes = ElementTree.tostring(element, encoding="utf-8", xml_declaration=True)
     return document
+
+
+class PushbackStream:
+    """A request body that can take bytes back, without aiohttp's deprecated ``unread_data``.
+
+    aiohttp's multipart part reader hands back what it read past a boundary with
+    ``StreamReader.unread_data()``, which aiohttp itself deprecated: whenever one read of the
+    body ends just short of a boundary (how the bytes arrived decides it), a
+    ``DeprecationWarning`` is raised there — an exception, and a 500, for anyone who runs the
+    sandbox under ``-W error``, pytest's ``filterwarnings = error`` included.  This wrapper
+    keeps the bytes given back itself and serves them first.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._back = bytearray()
+
+    def unread_data(self, data: bytes) -> None:
+        """Put ``data`` back in front of what is still to be read."""
+        self._back[:0] = data
+
+    def at_eof(self) -> bool:
+        """Whether nothing is left: no bytes given back, and the body is at its end."""
+        return not self._back and bool(self._stream.at_eof())
+
+    async def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes (all given-back bytes first)."""
+        if not self._back:
+            return bytes(await self._stream.read(n))
+        size = len(self._back) if n < 0 else min(n, len(self._back))
+        out = bytes(self._back[:size])
+        del self._back[:size]
+        return out
+
+    async def readline(self, **options: Any) -> bytes:
+        """One line, ``\\n`` included, starting with the given-back bytes."""
+        if not self._back:
+            return bytes(await self._stream.readline(**options))
+        end = self._back.find(b"\n")
+        if end >= 0:
+            line = bytes(self._back[: end + 1])
+            del self._back[: end + 1]
+            return line
+        head = bytes(self._back)
+        self._back.clear()
+        return head + bytes(await self._stream.readline(**options))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+async def open_multipart(request: web.Request) -> MultipartReader:
+    """``await request.multipart()``, reading through a :class:`PushbackStream`.
+
+    Every sandbox service walks multipart bodies through this, never ``request.multipart()``.
+    """
+    reader = await request.multipart()
+    reader._content = PushbackStream(reader._content)  # type: ignore[assignment]
+    return reader

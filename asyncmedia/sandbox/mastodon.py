@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
-from .forms import MALFORMED_BODY_ERRORS, MediaPart, read_json, read_media_part
+from .forms import MALFORMED_BODY_ERRORS, MediaPart, open_multipart, read_json, read_media_part
 from .media_inspection import image_dimensions, sniff_media_type
 from .oauth import same_secret
 from .posts import PostRecord
@@ -720,7 +720,7 @@ class MastodonService(BoundService):
         files: dict[str, tuple[MediaPart, str, str | None]] = {}
         if request.content_type.startswith("multipart/"):
             try:
-                reader = await request.multipart()
+                reader = await open_multipart(request)
                 while (part := await reader.next()) is not None:
                     if not isinstance(part, BodyPartReader) or not part.name:
                         raise _Refusal(422, "Validation failed: malformed multipart body")

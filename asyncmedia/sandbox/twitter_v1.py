@@ -45,7 +45,14 @@ from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, web
 
-from .forms import MALFORMED_BODY_ERRORS, MediaPart, is_digits, read_json, read_media_part
+from .forms import (
+    MALFORMED_BODY_ERRORS,
+    MediaPart,
+    is_digits,
+    open_multipart,
+    read_json,
+    read_media_part,
+)
 from .media_inspection import image_dimensions, sniff_media_type
 from .oauth import AuthenticationFailed, MissingAuthorization, verify_oauth1
 from .posts import PostRecord
@@ -301,7 +308,7 @@ async def _read_params(
     multipart = request.content_type.startswith("multipart/")
     try:
         if multipart:
-            reader = await request.multipart()
+            reader = await open_multipart(request)
             while (part := await reader.next()) is not None:
                 if not isinstance(part, BodyPartReader):
                     raise _shape_b(request, "Nested multipart bodies are not supported.")

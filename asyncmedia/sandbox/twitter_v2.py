@@ -42,7 +42,14 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
-from .forms import MALFORMED_BODY_ERRORS, MediaPart, is_digits, read_json, read_media_part
+from .forms import (
+    MALFORMED_BODY_ERRORS,
+    MediaPart,
+    is_digits,
+    open_multipart,
+    read_json,
+    read_media_part,
+)
 from .media_inspection import image_dimensions, sniff_media_type
 from .oauth import OAuthVerificationError, same_secret, verify_oauth1
 from .posts import PostRecord
@@ -166,7 +173,7 @@ async def _multipart(request: web.Request) -> tuple[dict[str, str], MediaPart | 
     fields: dict[str, str] = {}
     media: MediaPart | None = None
     try:
-        reader = await request.multipart()
+        reader = await open_multipart(request)
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader):
                 raise _invalid("Nested multipart bodies are not supported.")
