@@ -236,13 +236,22 @@ def check_post_media(media_types: Sequence[str]) -> str | None:
     images = [kind for kind in media_types if kind.startswith("image/")]
     others = [kind for kind in media_types if kind not in videos and kind not in images]
     if others:
-        raise ValueError(f"Bluesky posts embed images or a video; {others[0]} is neither")
+        raise ValueError(
+            f"Bluesky posts embed images or a video; {others[0]} is neither: convert it, or "
+            "leave it out"
+        )
     if videos and images:
         raise ValueError("a Bluesky post takes images or one video, not both; post them apart")
     if len(videos) > 1:
-        raise ValueError(f"a Bluesky post takes one video, got {len(videos)}")
+        raise ValueError(
+            f"a Bluesky post takes one video, got {len(videos)}; post them apart (e.g. a "
+            "reply thread)"
+        )
     if len(images) > MAX_IMAGES:
-        raise ValueError(f"a Bluesky post takes at most {MAX_IMAGES} images, got {len(images)}")
+        raise ValueError(
+            f"a Bluesky post takes at most {MAX_IMAGES} images, got {len(images)}; split them "
+            "over several posts (e.g. a reply thread)"
+        )
     return "video" if videos else "images"
 
 

@@ -529,7 +529,8 @@ class BlueskyClient(ServiceClient):
         items = list(media)
         if len(items) > 4:
             raise ValueError(
-                f"a Bluesky post takes at most 4 images or one video, got {len(items)} items"
+                f"a Bluesky post takes at most 4 images or one video, got {len(items)} items; "
+                "split them over several posts (e.g. a reply thread)"
             )
         check_post_text(text, has_media=bool(items))
         check_alt_lengths(texts)
