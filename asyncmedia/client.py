@@ -24,7 +24,7 @@ from .errors import MediaTooLarge, PostMayExist, TransportError, UnsupportedMedi
 from .media import Media
 from .posting import Post, check_alt_texts
 from .protocols import media_rules
-from .protocols.http import malformed_answer
+from .protocols.http import malformed_answer, numeric_id
 from .protocols.tweet_text import MAX_WEIGHTED_LENGTH, weighted_length
 from .protocols.twitter_v1 import TwitterV1Protocol
 from .protocols.twitter_v2 import DEFAULT_V2_URL, SIMPLE_CATEGORIES, TwitterV2Protocol
@@ -497,10 +497,10 @@ def _tweet_id(reply_to: Post | str | int | None) -> str | None:
         reply_to = reply_to.id
     if isinstance(reply_to, bool) or not isinstance(reply_to, str | int):
         raise ValueError(f"reply_to must be a Post or a Tweet id, got {type(reply_to).__name__}")
-    tweet_id = str(reply_to)
-    if not tweet_id.isdigit():
-        raise ValueError(f"reply_to must be a Tweet id (digits), got {tweet_id!r}")
-    return tweet_id
+    try:
+        return numeric_id(reply_to)
+    except ValueError:
+        raise ValueError(f"reply_to must be a Tweet id (digits), got {reply_to!r}") from None
 
 
 def _signer_for(keys: dict[str, str | None], bearer_token: str | None, api_version: int) -> Signer:

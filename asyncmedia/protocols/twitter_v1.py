@@ -182,9 +182,10 @@ class TwitterV1Protocol:
         """The Tweet id (``id_str``) and the Tweet object of a 2xx answer, or the typed error."""
         tweet = self.read_json(response)
         if isinstance(tweet, dict):
-            tweet_id = tweet.get("id_str") or tweet.get("id")
-            if isinstance(tweet_id, str | int) and str(tweet_id).isdigit():
-                return str(tweet_id), tweet
+            try:
+                return numeric_id(tweet.get("id_str") or tweet.get("id")), tweet
+            except ValueError:
+                pass  # a malformed id: below
         raise malformed_answer(response, "unexpected answer without a Tweet id")
 
     # -- responses --------------------------------------------------------------------------

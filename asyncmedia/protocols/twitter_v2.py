@@ -89,8 +89,10 @@ class TwitterV2Protocol:
 
     def _media_path(self, media_id: str, action: str) -> URL:
         # Ids are digit strings; anything else would let a crafted id change the path.
-        if not media_id.isdigit():
-            raise ValueError(f"media id must be a digit string, got {media_id!r}")
+        try:
+            numeric_id(media_id)
+        except ValueError:
+            raise ValueError(f"media id must be a digit string, got {media_id!r}") from None
         return self.base_url.join(URL(f"media/upload/{media_id}/{action}"))
 
     # -- requests ---------------------------------------------------------------------------
@@ -215,10 +217,11 @@ class TwitterV2Protocol:
         self.check(response)
         obj = response.json()
         data = obj.get("data") if isinstance(obj, dict) else None
-        if isinstance(data, dict) and isinstance(data.get("id"), str | int):
-            tweet_id = str(data["id"])
-            if tweet_id.isdigit():
-                return tweet_id, obj
+        if isinstance(data, dict):
+            try:
+                return numeric_id(data.get("id")), obj
+            except ValueError:
+                pass  # a malformed id: below
         if isinstance(obj, dict) and obj.get("errors"):
             raise error_from_response(
                 HTTPResponse(400, "Bad Request", response.headers, response.body), obj

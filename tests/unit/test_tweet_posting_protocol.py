@@ -206,3 +206,29 @@ def test_media_after_processing_keeps_finalize_fields() -> None:
     assert final.raw == {"processing_info": {"state": "succeeded"}}
     bare = Media(media_id=7, media_id_string="7")
     assert after_processing(bare, status).expires_after_secs == 3593
+
+
+ODD_TWEET_IDS = ["²", "١٢", " 12", "12 ", "-1", "1_000", "", "1" * 21, True, 1.5, None]
+
+
+@pytest.mark.parametrize("odd", ODD_TWEET_IDS)
+def test_odd_tweet_ids_in_answers_are_malformed_answers(odd: object) -> None:
+    # Ids go through the shared numeric_id, as media ids do: str.isdigit() took "²" and "١٢".
+    v2 = TwitterV2Protocol()
+    with pytest.raises(APIError) as caught:
+        v2.read_post(answer(201, {"data": {"id": odd, "text": "hi"}}))
+    assert caught.value.status == 502
+    v1 = TwitterV1Protocol("https://upload.twitter.com/1.1/", "https://api.twitter.com/1.1/")
+    with pytest.raises(APIError) as caught:
+        v1.read_post(answer(200, {"id_str": odd}))
+    assert caught.value.status == 502
+
+
+@pytest.mark.parametrize("odd", ["²", "١٢", " 12", "-1", "1_000", "1" * 21])
+def test_odd_reply_ids_and_media_ids_are_refused(odd: str) -> None:
+    from asyncmedia.client import _tweet_id
+
+    with pytest.raises(ValueError, match="Tweet id"):
+        _tweet_id(odd)
+    with pytest.raises(ValueError, match="digit string"):
+        TwitterV2Protocol().finalize(odd)
