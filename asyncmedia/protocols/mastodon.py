@@ -312,12 +312,12 @@ def reply_status_id(value: Any) -> str:
     service = getattr(value, "service", None)
     if service is not None and service != "mastodon":
         raise ValueError(f"reply_to is a {service} post; a Mastodon status can only reply to one")
-    raw = getattr(value, "id", value)
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        raw = str(raw)
-    if not isinstance(raw, str) or not raw or not raw.isalnum():
-        raise ValueError(f"reply_to must be a Post or a Mastodon status id, got {value!r}")
-    return raw
+    try:
+        return opaque_id(getattr(value, "id", value))
+    except ValueError:
+        raise ValueError(
+            f"reply_to must be a Post or a Mastodon status id, got {value!r}"
+        ) from None
 
 
 class MastodonProtocol:
@@ -333,8 +333,10 @@ class MastodonProtocol:
         self.statuses_url = self.instance_url.join(URL("api/v1/statuses"))
 
     def media_url(self, media_id: str) -> URL:
-        if not media_id or not media_id.isalnum():
-            raise ValueError(f"media id must be alphanumeric, got {media_id!r}")
+        try:
+            opaque_id(media_id)
+        except ValueError:
+            raise ValueError(f"media id must be alphanumeric, got {media_id!r}") from None
         return self.instance_url.join(URL(f"api/v1/media/{media_id}"))
 
     # -- requests ---------------------------------------------------------------------------
@@ -506,10 +508,12 @@ class MastodonProtocol:
         if not response.ok:
             raise error_from_response(response)
         body = response.json()
-        if not isinstance(body, dict) or not isinstance(body.get("id"), (str, int)):
-            raise malformed_answer(response, "status answer without an id")
+        try:
+            status_id = opaque_id(body.get("id") if isinstance(body, dict) else None)
+        except ValueError:
+            raise malformed_answer(response, "status answer without an id") from None
         url = body.get("url") if isinstance(body.get("url"), str) else None
-        return str(body["id"]), url, body
+        return status_id, url, body
 
     def _media(self, response: HTTPResponse) -> MastodonMedia:
         try:

@@ -197,3 +197,21 @@ def test_read_status() -> None:
     with pytest.raises(APIError) as malformed:
         PROTO.read_status(response(200, {"url": "x"}))
     assert malformed.value.status == 502
+
+
+ODD_STATUS_IDS = ["", "../x", "a b", "²", "é1", "1" * 65, True, 1.5, None]
+
+
+@pytest.mark.parametrize("odd", ODD_STATUS_IDS)
+def test_odd_status_ids_are_refused_everywhere(odd: object) -> None:
+    # Status and media ids go through the shared opaque_id (ASCII letters and digits), as
+    # attachment ids do: str.isalnum() took "²" and "é1".
+    protocol = MastodonProtocol("https://mastodon.example")
+    with pytest.raises(APIError) as caught:
+        protocol.read_status(response(200, {"id": odd, "url": "https://x"}))
+    assert caught.value.status == 502
+    with pytest.raises(ValueError, match="status id"):
+        reply_status_id(odd)
+    if isinstance(odd, str):
+        with pytest.raises(ValueError, match="alphanumeric"):
+            protocol.media_url(odd)
