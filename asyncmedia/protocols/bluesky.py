@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import regex
 from yarl import URL
 
 from ..errors import APIError, AuthenticationError, MediaTooLarge, RejectedMediaSize
 from ..media import Blob
+from .graphemes import grapheme_count
 from .http import HTTPRequest, HTTPResponse, error_from_response, malformed_answer
 from .twitter_v1 import _as_base
 
@@ -138,19 +138,6 @@ def jwt_claims(token: str | None) -> dict[str, Any] | None:
 
 
 # -- post text -----------------------------------------------------------------------------
-
-_GRAPHEME = regex.compile(r"\X")
-
-
-def grapheme_count(text: str) -> int:
-    """How many user-perceived characters (extended grapheme clusters, Unicode UAX #29)
-    ``text`` holds: what the PDS counts for the 300-grapheme limit.
-
-    >>> grapheme_count("👨‍👩‍👧‍👦 é")   # a ZWJ family, a space, e + combining accent
-    3
-    """
-    return len(_GRAPHEME.findall(text))
-
 
 # What the official app links (@atproto/api RichText.detectFacets): an http(s) URL starting
 # the text or after whitespace or "(", up to the next whitespace.

@@ -32,11 +32,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-import regex
 from yarl import URL
 
 from ..errors import APIError, ProcessingError, RejectedMediaSize, RejectedMediaType
 from ..media import MastodonMedia
+from .graphemes import grapheme_count
 from .http import (
     FilePart,
     HTTPRequest,
@@ -266,20 +266,6 @@ def _url_end(url: str) -> str:
     return url
 
 
-# Extended grapheme clusters (UAX #29), what Ruby's ``each_grapheme_cluster`` counts.
-_GRAPHEME = regex.compile(r"\X")
-
-
-def grapheme_count(text: str) -> int:
-    """User-perceived characters, as Ruby's ``String#each_grapheme_cluster.size`` counts
-    them (Mastodon's StatusLengthValidator): a combining accent, an emoji with its skin tone,
-    a ZWJ family or a flag count once.
-
-    >>> family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"
-    >>> grapheme_count("e\u0301t\u00e9"), grapheme_count(family)
-    (3, 1)
-    """
-    return len(_GRAPHEME.findall(text))
 
 
 def status_length(
