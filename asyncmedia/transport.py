@@ -27,6 +27,7 @@ It makes no protocol decisions: which status means what is the protocol modules'
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import random
@@ -35,6 +36,7 @@ import struct
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -65,9 +67,11 @@ __all__ = [
     "ProgressCallback",
     "ProgressReporter",
     "SourcePayload",
+    "TcpSample",
     "Transport",
     "tcp_round_trip",
     "tcp_round_trips",
+    "tcp_sample",
 ]
 
 log = logging.getLogger("asyncmedia")
@@ -164,23 +168,35 @@ class SourcePayload(payload.Payload):
                 await self._progress.advance(len(piece))
 
 
+@dataclass(frozen=True)
+class TcpSample:
+    """What the kernel says of one TCP connection (``TCP_INFO``, Linux): smoothed and minimum
+    round trip in seconds (the minimum is ``None`` on kernels before 4.6), segments
+    retransmitted so far, and the congestion control algorithm (``""`` if unknown)."""
+
+    round_trip: float
+    min_round_trip: float | None
+    retransmitted: int
+    congestion_control: str = ""
+
+
 #: Set (per task) by the chunked uploader around an APPEND: :class:`ChunkPayload` calls it with
-#: the connection's smoothed and minimum round-trip times in seconds, as the kernel measures
-#: them (``TCP_INFO``; Linux only; the minimum may be ``None``), once the first slice of the
-#: part is written and again after the last.  The request body is written by a task aiohttp
-#: creates, which inherits the value.
-ROUND_TRIP_OBSERVER: ContextVar[Callable[[float, float | None], None] | None] = ContextVar(
+#: a :class:`TcpSample` of the connection, once the first slice of the part is written and
+#: again after the last.  The request body is written by a task aiohttp creates, which
+#: inherits the value.
+ROUND_TRIP_OBSERVER: ContextVar[Callable[[TcpSample], None] | None] = ContextVar(
     "asyncmedia_round_trip_observer", default=None
 )
 _TCPI_U32 = struct.Struct("=I")
 _TCPI_RTT_OFFSET = 68  # tcpi_rtt (µs) in struct tcp_info
+_TCPI_TOTAL_RETRANS_OFFSET = 100  # tcpi_total_retrans
 _TCPI_MIN_RTT_OFFSET = 148  # tcpi_min_rtt (µs), Linux 4.6 and later
+_TCP_CONGESTION = getattr(socket, "TCP_CONGESTION", None)
 
 
-def tcp_round_trips(writer: AbstractStreamWriter) -> tuple[float, float | None] | None:
-    """The smoothed and the minimum round-trip time (seconds) of the TCP connection
-    ``writer`` writes to, or ``None`` where the platform does not say (no ``TCP_INFO``, not
-    a TCP socket); the minimum is ``None`` on kernels that do not report it."""
+def tcp_sample(writer: AbstractStreamWriter) -> TcpSample | None:
+    """A :class:`TcpSample` of the TCP connection ``writer`` writes to, or ``None`` where
+    the platform does not say (no ``TCP_INFO``, not a TCP socket)."""
     tcp_info = getattr(socket, "TCP_INFO", None)
     transport = getattr(writer, "transport", None)
     if tcp_info is None or transport is None:
@@ -192,16 +208,30 @@ def tcp_round_trips(writer: AbstractStreamWriter) -> tuple[float, float | None] 
         info = sock.getsockopt(socket.IPPROTO_TCP, tcp_info, 232)
     except (OSError, ValueError):
         return None
-    if len(info) < _TCPI_RTT_OFFSET + 4:
+    if len(info) < _TCPI_TOTAL_RETRANS_OFFSET + 4:
         return None
     (srtt,) = _TCPI_U32.unpack_from(info, _TCPI_RTT_OFFSET)
     if not srtt:
         return None
+    (retrans,) = _TCPI_U32.unpack_from(info, _TCPI_TOTAL_RETRANS_OFFSET)
     low = None
     if len(info) >= _TCPI_MIN_RTT_OFFSET + 4:
         (micros,) = _TCPI_U32.unpack_from(info, _TCPI_MIN_RTT_OFFSET)
         low = micros / 1e6 if micros and micros != 0xFFFFFFFF else None
-    return srtt / 1e6, low
+    algorithm = ""
+    if _TCP_CONGESTION is not None:
+        with contextlib.suppress(OSError, ValueError):
+            raw = sock.getsockopt(socket.IPPROTO_TCP, _TCP_CONGESTION, 16)
+            algorithm = raw.split(b"\0", 1)[0].decode("ascii", "replace")
+    return TcpSample(srtt / 1e6, low, retrans, algorithm)
+
+
+def tcp_round_trips(writer: AbstractStreamWriter) -> tuple[float, float | None] | None:
+    """The smoothed and the minimum round-trip time (seconds) of the TCP connection
+    ``writer`` writes to, or ``None`` where the platform does not say (see
+    :func:`tcp_sample`)."""
+    sample = tcp_sample(writer)
+    return None if sample is None else (sample.round_trip, sample.min_round_trip)
 
 
 def tcp_round_trip(writer: AbstractStreamWriter) -> float | None:
@@ -256,9 +286,9 @@ class ChunkPayload(payload.Payload):
             await writer.write(piece)
             self.written += len(piece)
             if observer is not None and (start == 0 or start + WRITE_SLICE >= end):
-                rtts = tcp_round_trips(writer)
-                if rtts is not None:
-                    observer(*rtts)
+                sample = tcp_sample(writer)
+                if sample is not None:
+                    observer(sample)
             if self._progress is not None:
                 await self._progress.advance(len(piece))
 

@@ -36,7 +36,7 @@ from .protocols.media_rules import (
 )
 from .resume import ResumeTarget, UploadJournal
 from .sources import MediaSource
-from .transport import ROUND_TRIP_OBSERVER, ProgressReporter, Transport
+from .transport import ROUND_TRIP_OBSERVER, ProgressReporter, TcpSample, Transport
 
 log = logging.getLogger("asyncmedia")
 
@@ -44,6 +44,10 @@ __all__ = ["ChunkedUploader", "Level", "SimpleUploader", "Tuner", "UploadJob", "
 
 #: Smallest part the adaptive tuner plans (more, smaller parts cost CPU per byte).
 MIN_PART = 256 * 1024
+#: On a remote path the adaptive tuner starts with parts of at most this size (16 × 1 MiB with
+#: the default budget): many TCP streams ramp up together (their initial windows add up), and
+#: each part's request–answer turnaround idles a smaller share of the link.
+WIDE_PART = MIB
 #: INIT answered faster than this (two round trips: connect and request): a local path, where
 #: the CPU and not the wire is the limit; start with few, large parts.
 LOCAL_ROUND_TRIP = 0.015
@@ -52,8 +56,12 @@ LOCAL_TCP_ROUND_TRIP = 0.005
 #: Smoothed round trip at least this many times the path's minimum: the bottleneck's queue is
 #: filling, so the link is full and more parallel parts cannot help; no probe.
 QUEUE_RATIO = 1.25
-#: A probe towards more parallelism is kept only if goodput rose by at least this factor.
-PROBE_GAIN = 1.15
+#: A probe towards more parallelism is undone only if goodput fell below this fraction of the
+#: setting before (one window of acknowledgements is a noisy measure: keep what did not hurt).
+REVERT_RATIO = 0.9
+#: Congestion control algorithms that do not slow down on random loss (so more streams do not
+#: help on a lossy path).
+LOSS_TOLERANT = frozenset({"bbr", "bbr2", "bbr3"})
 
 
 @dataclass
@@ -131,22 +139,29 @@ def ladder(budget: int, max_parallel: int) -> list[Level]:
 class Tuner:
     """Decides how many APPENDs are on the wire and how big the next part is.
 
-    Fixed (:meth:`fixed`): exactly what the user set.  Adaptive (:meth:`adaptive`): starts at
-    the fewest, largest parts of the :func:`ladder` (4 × 4 MiB with 16 MiB), which cost the
-    least CPU per byte.  On a local path — INIT answered within :data:`LOCAL_ROUND_TRIP`, or
-    the kernel's round trip for the first APPEND's connection under
-    :data:`LOCAL_TCP_ROUND_TRIP`, which overrides it — it stays there: the CPU is the limit
-    and more parts only cost more of it.  On a longer path it measures goodput (bytes
-    acknowledged per second) over one window per setting, a window being as many
-    acknowledgements as parts on the wire, opened by the first acknowledgement of a part of
-    that setting, and probes one step towards more, smaller parts (same budget) — unless the
-    kernel's smoothed round trip over that window was :data:`QUEUE_RATIO` times the path's
-    minimum or more: the bottleneck's queue is filling, the link is full, and it stays.  The
-    probe is kept if goodput rose by :data:`PROBE_GAIN` (and the next step is considered the
-    same way), else the tuner steps back and stays.  Loss-limited paths, where each TCP
-    stream is held back, keep climbing; paths whose link is already full do not.  ``budget``
-    bytes of parts are never exceeded (one part alone may, when the 1000-segment limit forces
-    larger parts).
+    Fixed (:meth:`fixed`): exactly what the user set.  Adaptive (:meth:`adaptive`), within one
+    memory budget, from the settings of the :func:`ladder`:
+
+    * **Local path** — INIT answered within :data:`LOCAL_ROUND_TRIP`, or the kernel's round
+      trip for the first APPEND's connection under :data:`LOCAL_TCP_ROUND_TRIP`, which
+      overrides it: the fewest, largest parts (4 × 4 MiB with 16 MiB), kept for the whole
+      upload.  The CPU is the limit there and more parts only cost more of it.
+    * **Remote path**: parts of at most :data:`WIDE_PART` from the start (16 × 1 MiB), whose
+      streams ramp up together.  The first window's parts are staggered in size (from a
+      quarter to the whole part), so that their answers — each followed by a round trip in
+      which that connection is idle — spread out instead of emptying the link together; and
+      once less than one budget is left, parts shrink with it, so that the connections finish
+      together instead of one by one.  After each window (as many acknowledgements as parts
+      on the wire, opened by the first acknowledgement of a part of that setting), it climbs
+      one rung towards more, smaller parts only if the streams are *held back by loss*: the
+      kernel retransmitted during the window, while the smoothed round trip stayed under
+      :data:`QUEUE_RATIO` times the path's minimum (the bottleneck's queue is not filling, so
+      the link is not full), and the congestion control is not one that ignores random loss
+      (:data:`LOSS_TOLERANT`).  A climb is undone if goodput fell below :data:`REVERT_RATIO`
+      of the setting before.  Otherwise it stays.
+
+    ``budget`` bytes of parts are never exceeded (one part alone may, when the 1000-segment
+    limit forces larger parts).
     """
 
     def __init__(
@@ -163,12 +178,18 @@ class Tuner:
         self.level = start
         self.adapts = adaptive
         self.settled = not adaptive or start == len(levels) - 1
+        #: Whether part sizes are shaped (staggered first window, tapered tail): remote only.
+        self.shaping = False
         #: Smallest round trip the kernel reported for an APPEND's connection (seconds).
         self.tcp_round_trip: float | None = None
+        #: The congestion control algorithm of the APPEND connections, once known.
+        self.congestion_control = ""
         self.rates: dict[int, float] = {}
         self._floor: float | None = None
         self._queueing: list[float] = []
+        self._retransmitted = 0
         self.last_queue_ratio: float | None = None
+        self.last_retransmitted: int | None = None
         #: INIT's round trip (seconds) the adaptive tuner started from, if known.
         self.round_trip: float | None = None
         self._clock = clock
@@ -176,6 +197,7 @@ class Tuner:
         self._window_start: float | None = None
         self._window_bytes = 0
         self._window_acks = 0
+        self._opening = 0  # parts of the first window sized so far
 
     @classmethod
     def fixed(cls, parallel: int, part_size: int) -> Tuner:
@@ -194,32 +216,50 @@ class Tuner:
         """Adapting within ``budget``, starting from what ``round_trip`` (INIT's, in seconds;
         ``None`` when unknown, e.g. on resume) suggests."""
         tuner = cls(ladder(budget, max_parallel), budget=budget, clock=clock)
-        # On a local path the CPU is the limit: more, smaller parts only cost more of it.
-        local = round_trip is not None and round_trip < LOCAL_ROUND_TRIP
-        tuner.settled = local or len(tuner.levels) == 1
         tuner.round_trip = round_trip
+        tuner._start(local=round_trip is not None and round_trip < LOCAL_ROUND_TRIP)
         return tuner
 
-    def observe_round_trip(self, seconds: float, minimum: float | None = None) -> None:
-        """The kernel's smoothed (and minimum) round trip for an APPEND's connection.
+    def _start(self, *, local: bool) -> None:
+        """Start (again) as on a local or on a remote path."""
+        wide = next(
+            (i for i, level in enumerate(self.levels) if level.part_size <= WIDE_PART),
+            len(self.levels) - 1,
+        )
+        self.level = 0 if local else wide
+        self.settled = local or self.level == len(self.levels) - 1
+        self.shaping = not local
+        self._window_start, self._window_bytes, self._window_acks = None, 0, 0
 
-        The first sample corrects the path class guessed from INIT's round trip (which a
+    def observe(self, sample: TcpSample, retransmitted: int = 0) -> None:
+        """A kernel report on an APPEND's connection, and how many segments it retransmitted
+        since the part began.
+
+        The first report corrects the path class guessed from INIT's round trip (which a
         loaded machine can make look remote, or a warm proxy local), as long as nothing has
-        been measured yet.  Later ones tell whether the bottleneck's queue is filling: a
-        smoothed round trip well above the path's minimum means the link is already full.
+        been measured yet.  Later ones tell whether the bottleneck's queue is filling (a
+        smoothed round trip well above the path's minimum means the link is already full)
+        and whether the streams lose packets.
         """
+        seconds = sample.round_trip
         first = self.tcp_round_trip is None
         self.tcp_round_trip = seconds if first else min(seconds, self.tcp_round_trip or seconds)
-        floor = min(x for x in (seconds, minimum, self._floor) if x is not None)
+        if sample.congestion_control:
+            self.congestion_control = sample.congestion_control
+        floor = min(x for x in (seconds, sample.min_round_trip, self._floor) if x is not None)
         self._floor = floor
         self._queueing.append(seconds / floor if floor > 0 else 1.0)
+        self._retransmitted += max(0, retransmitted)
         if not first or not self.adapts or self.rates or self._probing_from is not None:
             return
         local = seconds < LOCAL_TCP_ROUND_TRIP
-        if self.settled != local:
-            self.level, self.settled = 0, local or len(self.levels) == 1
-            self._window_start, self._window_bytes, self._window_acks = None, 0, 0
+        if self.shaping == local:  # guessed wrong from INIT
+            self._start(local=local)
             log.debug("adaptive: kernel round trip %.1f ms: %s", seconds * 1000, self.describe())
+
+    def observe_round_trip(self, seconds: float, minimum: float | None = None) -> None:
+        """:meth:`observe` with only round trips known."""
+        self.observe(TcpSample(seconds, minimum, 0))
 
     @property
     def queue_ratio(self) -> float | None:
@@ -235,9 +275,19 @@ class Tuner:
         return self.levels[self.level].parallel
 
     def part_size(self, remaining: int, segments_left: int) -> int:
-        """Size of the next part: the current setting's, raised so that ``remaining`` bytes
-        fit in ``segments_left`` segments, and never more than ``remaining``."""
-        size = max(self.levels[self.level].part_size, math.ceil(remaining / max(1, segments_left)))
+        """Size of the next part: the current setting's — staggered over the first window
+        and shrinking with the last budget's worth when :attr:`shaping` — raised so that
+        ``remaining`` bytes fit in ``segments_left`` segments, and never more than
+        ``remaining``."""
+        level = self.levels[self.level]
+        size = level.part_size
+        if self.shaping:
+            if self._opening < level.parallel:
+                self._opening += 1
+                size = size * (3 * self._opening + level.parallel) // (4 * level.parallel)
+            size = min(size, math.ceil(remaining / level.parallel))
+            size = max(size, min(MIN_PART, level.part_size))
+        size = max(size, math.ceil(remaining / max(1, segments_left)))
         return min(size, remaining)
 
     def acknowledged(self, nbytes: int, level: int) -> None:
@@ -251,6 +301,7 @@ class Tuner:
             if level == self.level:
                 self._window_start = now
                 self._queueing.clear()
+                self._retransmitted = 0
             return
         self._window_bytes += nbytes
         self._window_acks += 1
@@ -264,15 +315,22 @@ class Tuner:
         here = self.level
         back = self._probing_from
         self.last_queue_ratio = self.queue_ratio
+        self.last_retransmitted = self._retransmitted
         full = self.last_queue_ratio is not None and self.last_queue_ratio >= QUEUE_RATIO
-        if back is not None and self.rates[here] < PROBE_GAIN * self.rates[back]:
+        held_back = (
+            self._retransmitted > 0
+            and not full
+            and self.congestion_control.lower() not in LOSS_TOLERANT
+        )
+        if back is not None and self.rates[here] < REVERT_RATIO * self.rates[back]:
             self.level, self.settled = back, True
-        elif full or here + 1 == len(self.levels):
-            self.settled = True  # the link is full (its queue is filling), or no rung is left
+        elif not held_back or here + 1 == len(self.levels):
+            self.settled = True  # the link is full, or loss does not hold the streams back
         else:
             self._probing_from, self.level = here, here + 1
         self._window_start, self._window_bytes, self._window_acks = None, 0, 0
         self._queueing.clear()
+        self._retransmitted = 0
         log.debug("adaptive: %s", self.describe())
 
     def describe(self) -> str:
@@ -287,8 +345,12 @@ class Tuner:
         init = "" if self.round_trip is None else f"; INIT {self.round_trip * 1000:.0f} ms"
         if self.tcp_round_trip is not None:
             init += f"; TCP RTT {self.tcp_round_trip * 1000:.1f} ms"
+        if self.congestion_control:
+            init += f" ({self.congestion_control})"
         if self.last_queue_ratio is not None:
             init += f"; RTT/min {self.last_queue_ratio:.2f}"
+        if self.last_retransmitted is not None:
+            init += f"; {self.last_retransmitted} retransmitted"
         return (
             f"{state} {level.parallel} x {level.part_size // 1024} KiB"
             f" ({rates or 'no data'}{init})"
@@ -664,7 +726,14 @@ class ChunkedUploader:
         try:
             request = self.protocol.append(media_id, part.index, job.filename)
             if tuner.adapts and not tuner.settled:
-                ROUND_TRIP_OBSERVER.set(tuner.observe_round_trip)  # this task's context only
+                first: list[TcpSample] = []
+
+                def observe(sample: TcpSample) -> None:
+                    if not first:
+                        first.append(sample)
+                    tuner.observe(sample, sample.retransmitted - first[0].retransmitted)
+
+                ROUND_TRIP_OBSERVER.set(observe)  # this task's context only
             response = await self.transport.send(request, part.view, progress=job.progress)
             self.protocol.check(response)
             tuner.acknowledged(part.length, part.level)

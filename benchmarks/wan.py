@@ -255,7 +255,25 @@ async def run_bulk(args: argparse.Namespace) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - start}
 
 
+def use_congestion_control(name: str) -> None:
+    """Make every TCP socket this process creates use ``name`` (``TCP_CONGESTION``): the
+    sender's algorithm decides how a path is filled, and the namespaces' own sysctl cannot
+    be set on every machine (it is refused inside some sandboxes), while the socket option can."""
+    if name == "system":
+        return
+    base = socket.socket
+
+    class Socket(base):  # type: ignore[misc, valid-type]
+        def __init__(self, family: int = -1, type: int = -1, *rest: Any, **kw: Any) -> None:
+            super().__init__(family, type, *rest, **kw)
+            if self.type == socket.SOCK_STREAM and self.family in (socket.AF_INET, socket.AF_INET6):
+                self.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, name.encode())
+
+    socket.socket = Socket  # type: ignore[misc]
+
+
 def child_main(args: argparse.Namespace) -> None:
+    use_congestion_control(args.cc)
     import aiohttp  # noqa: F401 - every contender pays its imports before "before"
     import oauthlib.oauth1  # noqa: F401
 
@@ -299,11 +317,12 @@ def contenders(spec: str) -> list[tuple[str, str, int, int]]:
 
 
 def measure(
-    prefix: list[str], kind: str, file: Path, server: dict[str, Any], k: int, chunk: int, timeout: float
+    prefix: list[str], kind: str, file: Path, server: dict[str, Any], k: int, chunk: int, timeout: float,
+    cc: str = "system",
 ) -> dict[str, Any]:
     cmd = [*prefix, sys.executable, str(HERE), "--run", kind, "--file", str(file),
            "--url", server["url"], "--creds", json.dumps(server["credentials"]),
-           "--max-in-flight", str(k), "--chunk-size", str(chunk)]
+           "--max-in-flight", str(k), "--chunk-size", str(chunk), "--cc", cc]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=timeout)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
@@ -334,7 +353,9 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def run_path(path: WanPath, file: Path, args: argparse.Namespace, delayline: Path | None) -> None:
+def run_path(
+    path: WanPath, file: Path, args: argparse.Namespace, delayline: Path | None, cc: str
+) -> None:
     size_mb = file.stat().st_size / 1e6
     runs: dict[str, list[dict[str, Any]]] = {}
     labels = contenders(args.contenders)
@@ -351,13 +372,14 @@ def run_path(path: WanPath, file: Path, args: argparse.Namespace, delayline: Pat
             for label, kind, k, chunk in labels:
                 if kind == "bulk" and not client_prefix:
                     continue
-                res = measure(client_prefix, kind, file, server, k, chunk, args.timeout)
+                res = measure(client_prefix, kind, file, server, k, chunk, args.timeout, cc)
                 runs.setdefault(label, []).append(res)
         load1 = loadavg()
     raw_mbs = statistics.median(size_mb / r["seconds"] for r in runs.get("raw", runs[labels[0][0]]))
     print(
         f"\n## {path.name}: RTT {path.rtt_ms:g} ms, {path.mbit:g} Mbit/s"
-        f"{f', {path.loss:.1%} loss each way' if path.loss else ''}; {size_mb:.0f} MB,"
+        f"{f', {path.loss:.1%} loss each way' if path.loss else ''}"
+        f"{f', TCP {cc}' if path.mbit else ''}; {size_mb:.0f} MB,"
         f" median of {args.rounds} interleaved rounds; load average {load0} -> {load1}"
     )
     print(f"{'contender':<16} {'MB/s':>7} {'×raw':>6} {'of link':>8} {'CPU s/100MB':>12} {'RSS +MiB':>9}  settled at")
@@ -420,7 +442,8 @@ def parent_main(args: argparse.Namespace) -> None:
         print(f"# asyncmedia WAN benchmark ({socket.gethostname()}, {os.cpu_count()} CPUs, "
               f"load average {loadavg()}): {' '.join(sys.argv[1:]) or '(defaults)'}")
         for path in paths:
-            run_path(path, file, args, delayline)
+            for cc in args.cc.split(",") if path.mbit else ["system"]:
+                run_path(path, file, args, delayline, cc)
         if args.rss_sizes:
             rss_sweep(args.rss_sizes, tmp, args)
 
@@ -438,6 +461,9 @@ def main() -> None:
     parser.add_argument("--paths", default=",".join(PATHS), help=f"comma-separated, of {', '.join(PATHS)}")
     parser.add_argument("--contenders", default="raw,defaults,4x4,16x1,bulk",
                         help="comma-separated: raw, defaults, bulk, KxS (max_in_flight x chunk MiB)")
+    parser.add_argument("--cc", default="cubic",
+                        help="TCP congestion control of both end namespaces, comma-separated to run"
+                        " each (cubic: Linux's default sender; bbr; system: inherit the machine's)")
     parser.add_argument("--size", type=int, default=64, help="MiB of the uploaded file")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds for one upload")

@@ -14,9 +14,10 @@ from asyncmedia.protocols.http import HTTPRequest, HTTPResponse
 from asyncmedia.protocols.twitter_v1 import TwitterV1Protocol
 from asyncmedia.resume import UploadJournal
 from asyncmedia.sources import BytesSource
-from asyncmedia.transport import ProgressReporter
+from asyncmedia.transport import ProgressReporter, TcpSample
 from asyncmedia.uploaders import (
-    PROBE_GAIN,
+    MIN_PART,
+    REVERT_RATIO,
     ChunkedUploader,
     Level,
     Tuner,
@@ -72,78 +73,109 @@ def test_local_path_stays_at_fewest_largest_parts() -> None:
     assert tuner.part_size(64 * MIB, 1000) == 4 * MIB
 
 
-def test_remote_path_probes_more_parallelism_and_keeps_it_when_it_pays() -> None:
-    clock = FakeClock()
-    tuner = Tuner.adaptive(16 * MIB, max_parallel=32, round_trip=0.1, clock=clock)
-    assert tuner.parallel == 4 and not tuner.settled
-    rate = 5e6
-    for parallel in (8, 16, 32):
-        feed(tuner, clock, rate=rate, acks=tuner.parallel + 1)  # opening ack + one window
-        assert tuner.parallel == parallel, f"probing {parallel} parts"
-        rate *= PROBE_GAIN * 1.1
-    feed(tuner, clock, rate=rate, acks=33)
-    assert (tuner.parallel, tuner.settled) == (32, True)
-    assert tuner.rates[3] > tuner.rates[2] > tuner.rates[1] > tuner.rates[0]
+def lossy(tuner: Tuner, *, ratio: float = 1.05, retransmitted: int = 3, cc: str = "cubic") -> None:
+    """Kernel reports over one window: smoothed round trip ``ratio`` times 20 ms."""
+    for _ in range(tuner.parallel):
+        tuner.observe(TcpSample(0.020 * ratio, 0.020, 0, cc), retransmitted)
 
 
-def test_remote_path_steps_back_when_the_probe_does_not_pay() -> None:
+def window(tuner: Tuner, clock: FakeClock, *, rate: float, **kernel: Any) -> None:
+    """One window of the current setting: an opening acknowledgement, kernel reports, then
+    as many acknowledgements as parts on the wire, at ``rate`` bytes/s."""
+    feed(tuner, clock, rate=rate, acks=1)
+    lossy(tuner, **kernel)
+    feed(tuner, clock, rate=rate, acks=tuner.parallel)
+
+
+def test_remote_path_starts_wide_and_staggers_the_first_window() -> None:
+    tuner = Tuner.adaptive(16 * MIB, max_parallel=32, round_trip=0.1)
+    assert (tuner.parallel, tuner.settled, tuner.shaping) == (16, False, True)
+    opening = [tuner.part_size(64 * MIB, 1000) for _ in range(16)]
+    assert opening == sorted(opening) and opening[0] < MIB // 3 and opening[-1] == MIB
+    assert len(set(opening)) == 16, "answers spread out instead of landing together"
+    assert sum(opening) <= 16 * MIB
+    assert tuner.part_size(64 * MIB, 1000) == MIB  # then whole parts
+
+
+def test_remote_parts_shrink_with_the_last_budget() -> None:
+    tuner = Tuner.adaptive(16 * MIB, max_parallel=32, round_trip=0.1)
+    for _ in range(16):
+        tuner.part_size(64 * MIB, 1000)
+    assert tuner.part_size(32 * MIB, 1000) == MIB
+    assert tuner.part_size(8 * MIB, 1000) == 512 * KIB  # half a part per connection left
+    assert tuner.part_size(2 * MIB, 1000) == MIN_PART  # never below the smallest part
+    assert tuner.part_size(1000, 1000) == 1000  # the last part is what is left
+
+
+def test_streams_held_back_by_loss_climb_to_more_parallelism() -> None:
     clock = FakeClock()
     tuner = Tuner.adaptive(16 * MIB, max_parallel=32, round_trip=0.1, clock=clock)
-    feed(tuner, clock, rate=10e6, acks=5)
-    feed(tuner, clock, rate=20e6, acks=9)
-    assert tuner.parallel == 16
-    feed(tuner, clock, rate=21e6, acks=17)  # +5 %: not worth twice the requests
-    assert (tuner.parallel, tuner.settled) == (8, True)
+    window(tuner, clock, rate=10e6)  # retransmissions, empty queue: loss holds them back
+    assert (tuner.parallel, tuner.settled) == (32, False)
+    window(tuner, clock, rate=10e6 * REVERT_RATIO * 1.01)  # not worse enough to undo
+    assert (tuner.parallel, tuner.settled) == (32, True)  # top of the ladder
+    assert set(tuner.rates) == {2, 3}
+
+
+def test_a_climb_that_hurts_is_undone() -> None:
+    clock = FakeClock()
+    tuner = Tuner.adaptive(16 * MIB, max_parallel=32, round_trip=0.1, clock=clock)
+    window(tuner, clock, rate=20e6)
+    assert tuner.parallel == 32
+    window(tuner, clock, rate=20e6 * REVERT_RATIO * 0.9)
+    assert (tuner.parallel, tuner.settled) == (16, True)
     feed(tuner, clock, rate=1e6, acks=100)  # settled: nothing moves any more
-    assert tuner.parallel == 8
+    assert tuner.parallel == 16
 
 
-def test_a_filling_queue_means_the_link_is_full_and_stops_the_climb() -> None:
+@pytest.mark.parametrize(
+    ("kernel", "why"),
+    [
+        ({"ratio": 1.6}, "the bottleneck queues: the link is full"),
+        ({"retransmitted": 0}, "nothing lost: loss does not hold the streams back"),
+        ({"cc": "bbr"}, "BBR does not slow down on random loss"),
+    ],
+)
+def test_no_climb_unless_loss_holds_the_streams_back(kernel: dict[str, Any], why: str) -> None:
     clock = FakeClock()
     tuner = Tuner.adaptive(16 * MIB, max_parallel=32, round_trip=0.1, clock=clock)
-    tuner.observe_round_trip(0.050, 0.050)  # first sample: remote, empty queue
-    feed(tuner, clock, rate=10e6, acks=1)  # opens the window
-    for _ in range(4):
-        tuner.observe_round_trip(0.080, 0.050)  # 1.6 x the minimum: the bottleneck queues
-    feed(tuner, clock, rate=10e6, acks=4)
-    assert (tuner.parallel, tuner.settled) == (4, True)
-    assert tuner.last_queue_ratio == pytest.approx(1.6)
-
-
-def test_an_empty_queue_lets_the_climb_go_on() -> None:
-    clock = FakeClock()
-    tuner = Tuner.adaptive(16 * MIB, max_parallel=32, round_trip=0.1, clock=clock)
-    feed(tuner, clock, rate=10e6, acks=1)
-    for _ in range(4):
-        tuner.observe_round_trip(0.021, 0.020)  # loss-limited streams: no queue
-    feed(tuner, clock, rate=10e6, acks=4)
-    assert (tuner.parallel, tuner.settled) == (8, False)
+    window(tuner, clock, rate=10e6, **kernel)
+    assert (tuner.parallel, tuner.settled) == (16, True), why
+    assert tuner.last_queue_ratio is not None and "16 x 1024 KiB" in tuner.describe()
 
 
 def test_acks_of_the_previous_setting_do_not_open_a_window() -> None:
     clock = FakeClock()
     tuner = Tuner.adaptive(16 * MIB, max_parallel=32, round_trip=0.1, clock=clock)
-    feed(tuner, clock, rate=20e6, acks=5)
-    assert tuner.level == 1
-    for _ in range(40):  # parts sent at 4 x 4 MiB still landing
+    window(tuner, clock, rate=20e6)
+    assert tuner.level == 3
+    for _ in range(40):  # parts sent at 16 x 1 MiB still landing
         clock.now += 0.05
-        tuner.acknowledged(4 * MIB, 0)
-    assert 1 not in tuner.rates and tuner.level == 1
+        tuner.acknowledged(MIB, 2)
+    assert 3 not in tuner.rates and tuner.level == 3
 
 
 def test_kernel_round_trip_corrects_a_start_guessed_from_init() -> None:
     # A loaded machine made INIT on loopback look remote; the socket says otherwise.
     tuner = Tuner.adaptive(16 * MIB, max_parallel=32, round_trip=0.04)
-    assert (tuner.parallel, tuner.settled) == (4, False)
+    assert (tuner.parallel, tuner.settled) == (16, False)
     tuner.observe_round_trip(0.0001)
-    assert (tuner.parallel, tuner.settled) == (4, True)
+    assert (tuner.parallel, tuner.settled, tuner.shaping) == (4, True, False)
     # And a quick INIT over a long path (say, a warm proxy) is corrected the other way.
     remote = Tuner.adaptive(16 * MIB, max_parallel=32, round_trip=0.001)
-    assert remote.settled
+    assert remote.settled and remote.parallel == 4
     remote.observe_round_trip(0.08)
-    assert (remote.parallel, remote.settled) == (4, False)
+    assert (remote.parallel, remote.settled, remote.shaping) == (16, False, True)
     remote.observe_round_trip(0.0001)  # only the first sample decides
     assert not remote.settled and remote.tcp_round_trip == 0.0001
+
+
+def test_small_budgets_start_wide_too() -> None:
+    tuner = Tuner.adaptive(4 * MIB, max_parallel=32, round_trip=0.1)
+    assert [(x.parallel, x.part_size) for x in tuner.levels][tuner.level] == (4, MIB)
+    big = Tuner.adaptive(64 * MIB, max_parallel=32, round_trip=0.1)
+    # No rung of 1 MiB or less within 32 parts: the most parts allowed (26 x 2.5 MiB).
+    assert (big.level, big.settled) == (len(big.levels) - 1, True) and big.parallel == 26
 
 
 def test_part_size_respects_the_segment_limit() -> None:
@@ -298,7 +330,7 @@ async def test_adaptive_upload_mixes_part_sizes_within_the_budget() -> None:
     data = data_of(48 * MIB + 123)
     up = uploader(transport, clock, max_in_flight=None, memory_budget=8 * MIB, max_parallel=32)
     job = job_for(data, None)
-    await up.append_all(job, "1", round_trip=0.1)  # remote: 2 x 4 MiB, 4 x 2 MiB, ...
+    await up.append_all(job, "1", round_trip=0.1)  # remote: 8 x 1 MiB, staggered, tapered
     assert up.tuner is not None and up.tuner.rates
     assert len(set(transport.sizes) - {transport.sizes[-1]}) >= 2, "differing segment sizes"
     assert transport.max_bytes_in_flight <= 8 * MIB
