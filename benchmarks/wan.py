@@ -27,9 +27,16 @@ interleaved, round after round, and the table shows medians:
 * ``bulk``: one TCP stream carrying the same bytes to a sink (no HTTP at all), the practical
   ceiling of one connection on that path.
 
-Columns: MB/s (10^6 bytes), ratio to ``raw`` of the same run, fraction of the link rate
-(the TCP payload ceiling is 1448/1514 = 95.6 % of it), client CPU seconds per 100 MB, and peak
+Columns: MB/s (10^6 bytes, INIT to the end of STATUS polling), ratio to ``raw`` of the same
+run, fraction of the link rate (the TCP payload ceiling is 1448/1514 = 95.6 % of it); "to
+FINALIZE": MB/s from INIT to FINALIZE's answer, when every byte is with the service (what
+follows is STATUS polling, which waits on the service's processing: one poll in this
+sandbox), with its share of the TCP payload ceiling; client CPU seconds per 100 MB, and peak
 RSS growth of the client during the upload (MiB).
+
+The sender's congestion control decides how a lossy path is filled: ``--cc`` sets it on every
+socket of the measured processes (``TCP_CONGESTION``), cubic by default, Linux's default and
+what most senders run; ``--cc cubic,bbr`` runs each path with both.
 """
 
 # ruff: noqa: ASYNC230, ASYNC240, E501 - a root-only benchmark driving ip/tc/iptables
@@ -235,9 +242,23 @@ async def run_client(args: argparse.Namespace, creds: dict[str, str]) -> dict[st
     logging.getLogger("asyncmedia").addHandler(Settled())
     logging.getLogger("asyncmedia").setLevel(logging.DEBUG)
     async with MediaClient(**creds, upload_url=args.url, api_url=args.url, **settings) as client:
+        finalized: list[float] = []
+        send = client.transport.send
+
+        async def timed(request: Any, *rest: Any, **kw: Any) -> Any:
+            answer = await send(request, *rest, **kw)
+            if request.form and ("command", "FINALIZE") in request.form:
+                finalized.append(time.perf_counter())
+            return answer
+
+        client.transport.send = timed  # type: ignore[method-assign]
         start = time.perf_counter()
         await client.upload_media(args.file, media_type="video/mp4")
-        return {"seconds": time.perf_counter() - start, "settled": Settled.last}
+        return {
+            "seconds": time.perf_counter() - start,
+            "finalized": finalized[0] - start,
+            "settled": Settled.last,
+        }
 
 
 async def run_bulk(args: argparse.Namespace) -> dict[str, Any]:
@@ -382,17 +403,32 @@ def run_path(
         f"{f', TCP {cc}' if path.mbit else ''}; {size_mb:.0f} MB,"
         f" median of {args.rounds} interleaved rounds; load average {load0} -> {load1}"
     )
-    print(f"{'contender':<16} {'MB/s':>7} {'×raw':>6} {'of link':>8} {'CPU s/100MB':>12} {'RSS +MiB':>9}  settled at")
+    print(f"{'contender':<16} {'MB/s':>7} {'×raw':>6} {'of link':>8} {'to FINALIZE':>12} {'CPU s/100MB':>12} {'RSS +MiB':>9}  settled at")
+    ceiling = path.link_mbs * PAYLOAD_CEILING
     for label, results in runs.items():
         mbs = statistics.median(size_mb / r["seconds"] for r in results)
+        upto = [size_mb / r["finalized"] for r in results if r.get("finalized")]
+        to_final = f"{statistics.median(upto):5.1f}" if upto else "    -"
+        if upto and path.mbit:
+            to_final += f" {statistics.median(upto) / ceiling:4.0%}"
+        elif path.mbit:
+            to_final += "     "
         cpu = statistics.median(r["cpu"] / size_mb * 100 for r in results)
         rss = statistics.median(r["rss_peak"] - r["rss_before"] for r in results)
         link = f"{mbs / path.link_mbs:7.0%}" if path.mbit else "      -"
         spread = "/".join(f"{size_mb / r['seconds']:.1f}" for r in results)
         settled = " | ".join(r["settled"] for r in results if r.get("settled"))
-        print(f"{label:<16} {mbs:7.1f} {mbs / raw_mbs:6.2f} {link:>8} {cpu:12.2f} {rss:9.1f}  [{spread}] {settled}")
+        print(f"{label:<16} {mbs:7.1f} {mbs / raw_mbs:6.2f} {link:>8} {to_final:>12} {cpu:12.2f} {rss:9.1f}  [{spread}] {settled}")
     if path.mbit:
-        print(f"TCP payload ceiling: {path.link_mbs * PAYLOAD_CEILING:.1f} MB/s")
+        print(f"TCP payload ceiling: {ceiling:.1f} MB/s (end to end: {mbs_of(runs, size_mb, ceiling)})")
+
+
+def mbs_of(runs: dict[str, list[dict[str, Any]]], size_mb: float, ceiling: float) -> str:
+    """Each contender's end-to-end median as a share of the ceiling, for one line."""
+    return ", ".join(
+        f"{label} {statistics.median(size_mb / r['seconds'] for r in results) / ceiling:.0%}"
+        for label, results in runs.items()
+    )
 
 
 def rss_sweep(sizes: list[int], tmp: Path, args: argparse.Namespace) -> None:
