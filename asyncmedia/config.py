@@ -5,8 +5,9 @@ default), whatever the file size: the parts on the wire, each kept until the ser
 acknowledges it so a retry resends it without touching the source again.  With
 ``chunk_size`` or ``max_in_flight`` set explicitly the bound is ``chunk_size × max_in_flight``
 instead (4 MiB and 4 standing in for the one not set).  On top of that comes a constant of
-about 1 MiB: aiohttp's and asyncio's socket buffers (up to ~256 KiB per connection while a
-part is written) and the interpreter's.  Parts live in anonymous memory maps that are
+about 1 MiB (up to 3 MiB with the sixteen connections of a remote path): aiohttp's and
+asyncio's socket buffers (up to ~256 KiB per connection while a part is written) and the
+interpreter's.  Parts live in anonymous memory maps that are
 unmapped as soon as they are acknowledged, so the allocator cannot keep freed parts around
 (with ordinary ``bytes`` of this size glibc's adaptive mmap threshold did, and peak RSS grew
 to about 1.5 × the bound).  Simple uploads read the whole media, which the services cap at
@@ -48,9 +49,9 @@ class UploadConfig:
         ``memory_budget`` (see :doc:`performance`).  Setting it (here or per upload) fixes every
         part at that size, with ``max_in_flight`` (default then 4) APPENDs at once.
     :param max_in_flight: APPEND requests sent concurrently for one upload.  ``None`` (the
-        default): chosen while uploading, from the observed round trip and throughput, within
-        ``memory_budget``.  Setting it gives exactly that many, with ``chunk_size`` (default then
-        4 MiB) parts.
+        default): chosen while uploading, from the observed round trip, retransmissions and
+        throughput, within ``memory_budget``.  Setting it gives exactly that many, with
+        ``chunk_size`` (default then 4 MiB) parts.
     :param memory_budget: bytes of media an adaptive chunked upload holds at once (parts on the
         wire, awaiting acknowledgement); at least 1 MiB.  Ignored when ``chunk_size`` or
         ``max_in_flight`` is set: the bound is then ``chunk_size × max_in_flight``.
