@@ -229,7 +229,13 @@ class Tuner:
         self.level = 0 if local else wide
         self.settled = local or self.level == len(self.levels) - 1
         self.shaping = not local
+        self._reset_window()
+
+    def _reset_window(self) -> None:
+        """Forget the current window: its acknowledgements and the kernel's reports."""
         self._window_start, self._window_bytes, self._window_acks = None, 0, 0
+        self._queueing.clear()
+        self._retransmitted = 0
 
     def observe(self, sample: TcpSample, retransmitted: int = 0) -> None:
         """A kernel report on an APPEND's connection, and how many segments it retransmitted
@@ -328,9 +334,7 @@ class Tuner:
             self.settled = True  # the link is full, or loss does not hold the streams back
         else:
             self._probing_from, self.level = here, here + 1
-        self._window_start, self._window_bytes, self._window_acks = None, 0, 0
-        self._queueing.clear()
-        self._retransmitted = 0
+        self._reset_window()
         log.debug("adaptive: %s", self.describe())
 
     def describe(self) -> str:
@@ -726,12 +730,13 @@ class ChunkedUploader:
         try:
             request = self.protocol.append(media_id, part.index, job.filename)
             if tuner.adapts and not tuner.settled:
-                first: list[TcpSample] = []
+                began: int | None = None  # the connection's retransmissions when the part began
 
                 def observe(sample: TcpSample) -> None:
-                    if not first:
-                        first.append(sample)
-                    tuner.observe(sample, sample.retransmitted - first[0].retransmitted)
+                    nonlocal began
+                    if began is None:
+                        began = sample.retransmitted
+                    tuner.observe(sample, sample.retransmitted - began)
 
                 ROUND_TRIP_OBSERVER.set(observe)  # this task's context only
             response = await self.transport.send(request, part.view, progress=job.progress)

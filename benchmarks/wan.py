@@ -405,8 +405,10 @@ def run_path(
     )
     print(f"{'contender':<16} {'MB/s':>7} {'×raw':>6} {'of link':>8} {'to FINALIZE':>12} {'CPU s/100MB':>12} {'RSS +MiB':>9}  settled at")
     ceiling = path.link_mbs * PAYLOAD_CEILING
+    shares = []
     for label, results in runs.items():
         mbs = statistics.median(size_mb / r["seconds"] for r in results)
+        shares.append(f"{label} {mbs / ceiling:.0%}")
         upto = [size_mb / r["finalized"] for r in results if r.get("finalized")]
         to_final = f"{statistics.median(upto):5.1f}" if upto else "    -"
         if upto and path.mbit:
@@ -420,15 +422,7 @@ def run_path(
         settled = " | ".join(r["settled"] for r in results if r.get("settled"))
         print(f"{label:<16} {mbs:7.1f} {mbs / raw_mbs:6.2f} {link:>8} {to_final:>12} {cpu:12.2f} {rss:9.1f}  [{spread}] {settled}")
     if path.mbit:
-        print(f"TCP payload ceiling: {ceiling:.1f} MB/s (end to end: {mbs_of(runs, size_mb, ceiling)})")
-
-
-def mbs_of(runs: dict[str, list[dict[str, Any]]], size_mb: float, ceiling: float) -> str:
-    """Each contender's end-to-end median as a share of the ceiling, for one line."""
-    return ", ".join(
-        f"{label} {statistics.median(size_mb / r['seconds'] for r in results) / ceiling:.0%}"
-        for label, results in runs.items()
-    )
+        print(f"TCP payload ceiling: {ceiling:.1f} MB/s (end to end: {', '.join(shares)})")
 
 
 def rss_sweep(sizes: list[int], tmp: Path, args: argparse.Namespace) -> None:
