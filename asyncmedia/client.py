@@ -359,19 +359,16 @@ class MediaClient(ServiceClient):
         check_chunk_size(chunk_size)
         owners = tuple(str(owner) for owner in upload_options.get("additional_owners") or ())
         async with AsyncExitStack() as stack:
-            plans: list[_Planned | Media] = []
-            for item in items:
-                if isinstance(item, Media):
-                    plans.append(item)
-                    continue
-                prepared = await stack.enter_async_context(self.prepared(item))
-                plans.append(
-                    self._plan(
-                        prepared,
-                        media_category=upload_options.get("media_category"),
-                        chunked=upload_options.get("chunked"),
-                    )
-                )
+            plans = await self.prepare_each(
+                stack,
+                items,
+                Media,
+                lambda prepared: self._plan(
+                    prepared,
+                    media_category=upload_options.get("media_category"),
+                    chunked=upload_options.get("chunked"),
+                ),
+            )
             kinds = [
                 plan.media_type if isinstance(plan, Media) else plan.prepared.media_type
                 for plan in plans

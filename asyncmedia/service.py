@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -38,6 +38,9 @@ __all__ = [
     "resolve_media_type",
     "warn_if_cleartext",
 ]
+
+_Kept = TypeVar("_Kept")
+_Opened = TypeVar("_Opened")
 
 log = logging.getLogger("asyncmedia")
 
@@ -237,3 +240,21 @@ class ServiceClient:
             )
         finally:
             await media_source.aclose()
+
+    async def prepare_each(
+        self,
+        stack: AsyncExitStack,
+        items: Sequence[Any],
+        kept: type[_Kept],
+        then: Callable[[PreparedMedia], _Opened],
+    ) -> list[_Kept | _Opened]:
+        """The items of a post, in order: a ``kept`` one (uploaded before) as it is, any other
+        opened with :meth:`prepared` inside ``stack`` and passed through ``then`` (a check, or
+        a plan), one after the other, so that a bad item fails before the next is opened."""
+        out: list[_Kept | _Opened] = []
+        for item in items:
+            if isinstance(item, kept):
+                out.append(item)
+            else:
+                out.append(then(await stack.enter_async_context(self.prepared(item))))
+        return out

@@ -537,12 +537,7 @@ class BlueskyClient(ServiceClient):
         tags = self._langs(langs)
         parent = self._reply_uri(reply_to)
         async with AsyncExitStack() as stack:
-            opened: list[PreparedMedia | Blob] = []
-            for item in items:
-                if isinstance(item, Blob):
-                    opened.append(item)
-                else:
-                    opened.append(await stack.enter_async_context(self.prepared(item)))
+            opened = await self.prepare_each(stack, items, Blob, lambda prepared: prepared)
             kinds = [one.mime_type if isinstance(one, Blob) else one.media_type for one in opened]
             kind = check_post_media(kinds)
             check_alt_lengths(texts, video=kind == "video")

@@ -382,15 +382,13 @@ class MastodonClient(ServiceClient):
     ) -> list[MastodonMedia]:
         """Open and check every source first (type, size, mixing), then upload them all at
         once and wait until each is processed; the results keep the order of ``items``."""
+
+        def checked(prepared: PreparedMedia) -> PreparedMedia:
+            self._check_media(prepared, limits)
+            return prepared
+
         async with AsyncExitStack() as stack:
-            slots: list[PreparedMedia | MastodonMedia] = []
-            for item in items:
-                if isinstance(item, MastodonMedia):
-                    slots.append(item)
-                    continue
-                prepared = await stack.enter_async_context(self.prepared(item))
-                self._check_media(prepared, limits)
-                slots.append(prepared)
+            slots = await self.prepare_each(stack, items, MastodonMedia, checked)
             kinds = [_kind_of(slot) for slot in slots]
             if len(slots) > 1 and any(kind in ("video", "audio") for kind in kinds):
                 raise ValueError(
