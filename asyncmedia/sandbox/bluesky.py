@@ -657,8 +657,7 @@ class BlueskyService(BoundService):
         refs themselves (checked against the stored blobs afterwards)."""
         root = "$.record"
         text = record.get("text")
-        if "text" not in record:
-            raise _BadRecord(f'Missing required key "text" at {root}')
+        _require(record, ("text",), root)
         if not isinstance(text, str):
             raise _BadRecord(_wrong_type("string", text, f"{root}.text"))
         text_bytes = len(text.encode("utf-8"))
@@ -672,8 +671,7 @@ class BlueskyService(BoundService):
                 f"grapheme too big (maximum {_MAX_GRAPHEMES}, got {graphemes}) at {root}.text"
             )
         created = record.get("createdAt")
-        if "createdAt" not in record:
-            raise _BadRecord(f'Missing required key "createdAt" at {root}')
+        _require(record, ("createdAt",), root)
         if not isinstance(created, str):
             raise _BadRecord(_wrong_type("string", created, f"{root}.createdAt"))
         if not _DATETIME.match(created):
@@ -695,8 +693,7 @@ class BlueskyService(BoundService):
             if not isinstance(reply, dict):
                 raise _BadRecord(_wrong_type("object", reply, f"{root}.reply"))
             for key in ("root", "parent"):
-                if key not in reply:
-                    raise _BadRecord(f'Missing required key "{key}" at {root}.reply')
+                _require(reply, (key,), f"{root}.reply")
                 self._check_strong_ref(reply.get(key), f"{root}.reply.{key}")
         embed = record.get("embed")
         if embed is None:
@@ -706,8 +703,7 @@ class BlueskyService(BoundService):
             raise _BadRecord(_wrong_type("object", embed, where))
         kind = embed.get("$type")
         if kind == "app.bsky.embed.images":
-            if "images" not in embed:
-                raise _BadRecord(f'Missing required key "images" at {where}')
+            _require(embed, ("images",), where)
             images = embed["images"]
             if not isinstance(images, list):
                 raise _BadRecord(_wrong_type("array", images, f"{where}.images"))
@@ -723,9 +719,7 @@ class BlueskyService(BoundService):
                 at = f"{where}.images[{n}]"
                 if not isinstance(image, dict):
                     raise _BadRecord(_wrong_type("object", image, at))
-                for key in ("image", "alt"):
-                    if key not in image:
-                        raise _BadRecord(f'Missing required key "{key}" at {at}')
+                _require(image, ("image", "alt"), at)
                 refs.append(self._check_blob(image["image"], f"{at}.image", "image/*"))
                 if not isinstance(image["alt"], str):
                     raise _BadRecord(_wrong_type("string", image["alt"], f"{at}.alt"))
@@ -734,8 +728,7 @@ class BlueskyService(BoundService):
                 self._check_aspect(image.get("aspectRatio"), f"{at}.aspectRatio")
             return media, alts, refs
         if kind == "app.bsky.embed.video":
-            if "video" not in embed:
-                raise _BadRecord(f'Missing required key "video" at {where}')
+            _require(embed, ("video",), where)
             ref = self._check_blob(embed["video"], f"{where}.video", "video/mp4")
             alt = embed.get("alt")
             if alt is not None and not isinstance(alt, str):
@@ -768,16 +761,13 @@ class BlueskyService(BoundService):
             where = f"$.record.facets[{n}]"
             if not isinstance(facet, dict):
                 raise _BadRecord(_wrong_type("object", facet, where))
-            for key in ("index", "features"):
-                if key not in facet:
-                    raise _BadRecord(f'Missing required key "{key}" at {where}')
+            _require(facet, ("index", "features"), where)
             index = facet["index"]
             if not isinstance(index, dict):
                 raise _BadRecord(_wrong_type("object", index, f"{where}.index"))
             for key in ("byteStart", "byteEnd"):
                 value = index.get(key)
-                if key not in index:
-                    raise _BadRecord(f'Missing required key "{key}" at {where}.index')
+                _require(index, (key,), f"{where}.index")
                 if not isinstance(value, int) or isinstance(value, bool):
                     raise _BadRecord(_wrong_type("integer", value, f"{where}.index.{key}"))
                 if value < 0:
@@ -809,8 +799,7 @@ class BlueskyService(BoundService):
                         f"(got {json.dumps(feature_type)}) at {at}.$type"
                     )
                 assert isinstance(feature, dict)
-                if wanted not in feature:
-                    raise _BadRecord(f'Missing required key "{wanted}" at {at}')
+                _require(feature, (wanted,), at)
                 if not isinstance(feature[wanted], str) or not feature[wanted]:
                     raise _BadRecord(_wrong_type("string", feature[wanted], f"{at}.{wanted}"))
 
@@ -818,9 +807,7 @@ class BlueskyService(BoundService):
     def _check_strong_ref(ref: Any, where: str) -> None:
         if not isinstance(ref, dict):
             raise _BadRecord(_wrong_type("object", ref, where))
-        for key in ("uri", "cid"):
-            if key not in ref:
-                raise _BadRecord(f'Missing required key "{key}" at {where}')
+        _require(ref, ("uri", "cid"), where)
         uri, cid = ref["uri"], ref["cid"]
         if not isinstance(uri, str) or not uri.startswith("at://"):
             raise _BadRecord(f"Invalid at-uri (got {json.dumps(uri)}) at {where}.uri")
@@ -834,8 +821,7 @@ class BlueskyService(BoundService):
         if not isinstance(ratio, dict):
             raise _BadRecord(_wrong_type("object", ratio, where))
         for key in ("width", "height"):
-            if key not in ratio:
-                raise _BadRecord(f'Missing required key "{key}" at {where}')
+            _require(ratio, (key,), where)
             value = ratio[key]
             if not isinstance(value, int) or isinstance(value, bool):
                 raise _BadRecord(_wrong_type("integer", value, f"{where}.{key}"))
@@ -889,6 +875,13 @@ class BlueskyService(BoundService):
                     "Referenced Size does not match stored blob. "
                     f"Expected: {stored.size}, Got: {blob['size']}",
                 )
+
+
+def _require(value: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
+    """Raise the validator's error for the first of ``keys`` missing from ``value``."""
+    for key in keys:
+        if key not in value:
+            raise _BadRecord(f'Missing required key "{key}" at {where}')
 
 
 def _wrong_type(expected: str, value: Any, where: str) -> str:
