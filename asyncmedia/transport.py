@@ -293,6 +293,15 @@ class ChunkPayload(payload.Payload):
                 await self._progress.advance(len(piece))
 
 
+def _requests_use_connector(session: aiohttp.ClientSession) -> bool:
+    """Whether ``session``'s requests run aiohttp's own ``ClientSession._request`` (not a
+    subclass's or a test double's), which takes its connections from the connector."""
+    code = getattr(type(session)._request, "__code__", None)
+    return code is getattr(aiohttp.ClientSession._request, "__code__", None) and (
+        code is not None and code.co_filename == inspect.getfile(aiohttp.client)
+    )
+
+
 def _same_origin(a: URL, b: URL) -> bool:
     return (a.scheme, a.host, a.explicit_port or a.port) == (
         b.scheme,
@@ -395,6 +404,55 @@ class Transport:
                 await self._backoff(attempt, request, why)
             if isinstance(data, MediaSource):
                 await data.seek(start)
+
+    async def preconnect(self, url: URL, count: int) -> int:
+        """Open up to ``count`` connections to ``url``'s origin and leave them idle in the pool.
+
+        Best effort, for requests about to go there in parallel (a chunked upload's APPENDs,
+        opened while INIT is in flight): each saves the connection's own handshakes (TCP, and
+        TLS on https) on a later request.  Connections already idle in the pool count, so
+        nothing is opened twice.  Nothing is sent on them.  Failures are only logged: the
+        requests that follow open their own connections and report their own errors.
+        Skipped when the session may route through a proxy (``trust_env`` or a default
+        proxy), whose connections could not be told apart here, and when its requests do
+        not go through aiohttp's own connection path (``ClientSession._request`` replaced,
+        as test doubles such as aioresponses do): nothing is opened behind a mock's back.
+        Returns how many connections were open at the end.
+        """
+        session = self.session
+        connector = session.connector
+        if (
+            count <= 0
+            or connector is None
+            or session.trust_env
+            or getattr(session, "_default_proxy", None) is not None
+            or not _requests_use_connector(session)
+        ):
+            return 0
+        origin = URL(str(url), encoded=True).origin()
+        # A request like the session's own (same origin, default TLS settings, no proxy),
+        # so its connection key is theirs; aiohttp pools connections by that key.
+        probe = aiohttp.ClientRequest(
+            "POST", origin, loop=asyncio.get_running_loop(), session=session
+        )
+        timeout = aiohttp.ClientTimeout(connect=self.config.request_timeout)
+        held: list[aiohttp.connector.Connection] = []
+
+        async def one() -> None:
+            try:
+                held.append(await connector.connect(probe, traces=[], timeout=timeout))
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                log.debug("preconnect to %s: %s", origin, exc)
+
+        try:
+            # All held at once, so that each one is a distinct connection.
+            # One below the connector's limit: the request under way holds a connection too.
+            count = min(count, connector.limit - 1) if connector.limit else count
+            await asyncio.gather(*(one() for _ in range(count)))
+        finally:
+            for conn in held:
+                conn.release()
+        return len(held)
 
     async def _backoff(self, attempt: int, request: HTTPRequest, why: str) -> None:
         cap = min(self.config.max_backoff, self.config.backoff * 2 ** (attempt - 1))

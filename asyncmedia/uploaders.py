@@ -559,7 +559,7 @@ class ChunkedUploader:
                 await job.source.seek(0)
                 await job.progress.advance(-job.progress.sent)
         began = self.clock()
-        media_id, expires = await self.init(job)
+        media_id, expires = await self.init(job, preconnect=self.first_window(job) - 1)
         round_trip = self.clock() - began
         journal = None
         if resume is not None:
@@ -633,15 +633,44 @@ class ChunkedUploader:
             await resume.store.delete(resume.key)
         return await self.wait_for_processing(media)
 
-    async def init(self, job: UploadJob) -> tuple[str, int | None]:
-        """Send INIT; return the media id and its lifetime in seconds (if the service says)."""
+    def first_window(self, job: UploadJob) -> int:
+        """How many APPENDs of ``job`` the first window puts on the wire (on a remote path,
+        when adapting): the connections worth opening while INIT is in flight."""
+        tuner = self.tuner_for(job, None)
+        count = offset = 0
+        while count < tuner.parallel and offset < job.size:
+            offset += tuner.part_size(job.size - offset, MAX_SEGMENTS - count)
+            count += 1
+        return count
+
+    async def init(self, job: UploadJob, *, preconnect: int = 0) -> tuple[str, int | None]:
+        """Send INIT; return the media id and its lifetime in seconds (if the service says).
+
+        Meanwhile ``preconnect`` more connections to the upload endpoint are opened (see
+        :meth:`Transport.preconnect`), so the APPENDs that follow skip their handshakes.  They
+        are awaited after INIT's answer for at most as long as INIT took; any still opening
+        then are given up (the APPENDs open their own).
+        """
         request = self.protocol.init(
             total_bytes=job.size,
             media_type=job.media_type,
             media_category=job.media_category,
             additional_owners=job.additional_owners,
         )
-        media = self.protocol.read_media(await self.transport.send(request))
+        warming: asyncio.Task[int] | None = None
+        if preconnect > 0:
+            warming = asyncio.create_task(self.transport.preconnect(request.url, preconnect))
+        try:
+            began = self.clock()
+            media = self.protocol.read_media(await self.transport.send(request))
+            if warming is not None:
+                await asyncio.wait([warming], timeout=max(0.0, self.clock() - began))
+        finally:
+            if warming is not None:
+                warming.cancel()  # a no-op once it is done
+                await asyncio.wait([warming])
+                if not warming.cancelled() and warming.exception() is not None:
+                    log.debug("preconnect failed: %r", warming.exception())
         return media.media_id_string, media.expires_after_secs
 
     async def append_all(

@@ -408,7 +408,8 @@ def run_path(
     shares = []
     for label, results in runs.items():
         mbs = statistics.median(size_mb / r["seconds"] for r in results)
-        shares.append(f"{label} {mbs / ceiling:.0%}")
+        if path.mbit:
+            shares.append(f"{label} {mbs / ceiling:.0%}")
         upto = [size_mb / r["finalized"] for r in results if r.get("finalized")]
         to_final = f"{statistics.median(upto):5.1f}" if upto else "    -"
         if upto and path.mbit:

@@ -106,7 +106,8 @@ class RequestRecord:
     both work); ``query`` holds the last value of each query parameter; ``command`` is the
     ``command`` parameter wherever it was sent (query, form or multipart), or None;
     ``status`` is the status code answered; ``authenticated`` is True/False once the service
-    checked OAuth, None if it never did.
+    checked OAuth, None if it never did; ``peer`` is the client's ``(address, port)``, which
+    tells the connections apart (None if it was gone before the answer).
     """
 
     method: str
@@ -117,6 +118,7 @@ class RequestRecord:
     headers: dict[str, str]
     authenticated: bool | None = None
     received_at: float = 0.0
+    peer: tuple[str, int] | None = None
 
 
 @dataclass
@@ -769,9 +771,15 @@ class Sandbox:
                 headers=HeaderDict(request.headers.items()),
                 authenticated=context.authenticated,
                 received_at=received_at,
+                peer=_peer(request),
             )
         )
         return response
+
+
+def _peer(request: web.Request) -> tuple[str, int] | None:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return (str(peer[0]), int(peer[1])) if isinstance(peer, tuple) and len(peer) >= 2 else None
 
 
 def _fault_response(request: web.Request, fault: Fault, now: float) -> web.Response:

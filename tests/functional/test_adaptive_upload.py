@@ -129,3 +129,36 @@ async def test_kernel_round_trip_of_a_loopback_connection_is_read() -> None:
         await writer.wait_closed()
     assert rtt is not None and 0 < rtt < 0.05
     assert tcp_round_trip(object()) is None  # type: ignore[arg-type]
+
+
+async def test_append_connections_are_opened_while_init_is_in_flight(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    import aiohttp
+
+    opened: list[str] = []
+    reused: list[str] = []
+    trace = aiohttp.TraceConfig()
+
+    async def on_open(_s: object, _ctx: object, _p: object) -> None:
+        opened.append("open")
+
+    async def on_reuse(_s: object, _ctx: object, _p: object) -> None:
+        reused.append("reuse")
+
+    trace.on_connection_create_end.append(on_open)
+    trace.on_connection_reuseconn.append(on_reuse)
+    data = mp4(6 * MIB + 5)
+    async with (
+        aiohttp.ClientSession(trace_configs=[trace]) as session,
+        client(sandbox, 1, session=session, max_in_flight=4, chunk_size=MIB) as c,
+    ):
+        media = await c.upload_media(data, chunked=True)
+    assert sandbox.uploads[media.media_id].sha256 == hashlib.sha256(data).hexdigest()
+    # Only INIT had to open a connection; every APPEND found one ready (opened meanwhile).
+    assert opened == ["open"]
+    appends = [r for r in sandbox.requests if r.command == "APPEND"]
+    assert len(appends) == 7 and len(reused) >= 7
+    # ... and they ran over the four connections the window needs (INIT's and three more).
+    peers = {r.peer for r in sandbox.requests if r.method == "POST"}
+    assert None not in peers and len(peers) == 4

@@ -370,3 +370,24 @@ async def test_append_all_fills_the_gaps_of_a_journal_and_continues() -> None:
     assert transport.assembled() == data
     assert {a[0] for a in acked} == set(transport.parts) - set(done)
     assert job.progress.sent == len(data)
+
+
+@pytest.mark.parametrize(
+    ("size", "settings", "expected"),
+    [
+        (64 * MIB, {"max_in_flight": None}, 16),  # the wide start: 16 x 1 MiB
+        (3 * MIB, {"max_in_flight": None}, 12),  # tapered to 256 KiB parts
+        (100 * KIB, {"max_in_flight": None}, 1),
+        (6 * MIB, {"max_in_flight": 4, "chunk": MIB}, 4),
+        (MIB, {"max_in_flight": 4, "chunk": MIB}, 1),
+        (64 * MIB, {"max_in_flight": 1, "chunk": None}, 1),
+    ],
+)
+def test_first_window_counts_the_connections_worth_opening_during_init(
+    size: int, settings: dict[str, Any], expected: int
+) -> None:
+    clock = FakeClock()
+    up = uploader(FakeTransport(clock, delay=0.01), clock, max_in_flight=settings["max_in_flight"])
+    job = job_for(b"", settings.get("chunk"))
+    job.size = size
+    assert up.first_window(job) == expected

@@ -1,0 +1,102 @@
+"""Connections opened ahead of a chunked upload's APPENDs (``Transport.preconnect``), against
+real servers on 127.0.0.1: as many as asked, none twice, nothing sent on them, and nothing at
+all behind a test double's back, through a proxy, or to a closed port."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from aioresponses import aioresponses
+from yarl import URL
+
+from asyncmedia.auth import BearerToken
+from asyncmedia.config import UploadConfig
+from asyncmedia.transport import Transport
+
+
+class CountingServer:
+    """Accepts TCP connections on 127.0.0.1 and records what arrives on each."""
+
+    def __init__(self) -> None:
+        self.accepted = 0
+        self.received = b""
+        self.server: asyncio.Server | None = None
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        self.writers.append(writer)
+        self.received += await reader.read()
+
+    @property
+    def url(self) -> URL:
+        assert self.server is not None
+        port = self.server.sockets[0].getsockname()[1]
+        return URL(f"http://127.0.0.1:{port}/1.1/media/upload.json")
+
+
+@pytest.fixture
+async def counting() -> AsyncIterator[CountingServer]:
+    server = CountingServer()
+    server.server = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+    yield server
+    for writer in server.writers:
+        writer.close()
+    server.server.close()
+    await server.server.wait_closed()
+
+
+def transport(session: aiohttp.ClientSession) -> Transport:
+    return Transport(session, BearerToken("tok-SECRET"), UploadConfig(request_timeout=2.0))
+
+
+async def settle(server: CountingServer, accepted: int) -> None:
+    for _ in range(100):
+        if server.accepted >= accepted:
+            return
+        await asyncio.sleep(0.01)
+
+
+async def test_opens_as_many_as_asked_and_none_twice(counting: CountingServer) -> None:
+    async with aiohttp.ClientSession() as session:
+        assert await transport(session).preconnect(counting.url, 3) == 3
+        await settle(counting, 3)
+        # Idle in the pool now: asking again opens nothing new.
+        assert await transport(session).preconnect(counting.url, 3) == 3
+        await asyncio.sleep(0.05)
+    assert counting.accepted == 3
+    assert counting.received == b""  # no request was sent on them
+
+
+async def test_stays_below_the_connectors_limit(counting: CountingServer) -> None:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=4)) as session:
+        assert await transport(session).preconnect(counting.url, 15) == 3
+
+
+async def test_opens_nothing_behind_a_test_doubles_back(counting: CountingServer) -> None:
+    async with aiohttp.ClientSession() as session:
+        with aioresponses():
+            assert await transport(session).preconnect(counting.url, 3) == 0
+        await asyncio.sleep(0.05)
+    assert counting.accepted == 0
+
+
+async def test_opens_nothing_when_the_session_may_use_a_proxy(counting: CountingServer) -> None:
+    async with aiohttp.ClientSession(trust_env=True) as session:
+        assert await transport(session).preconnect(counting.url, 3) == 0
+    assert counting.accepted == 0
+
+
+async def test_a_closed_port_is_only_logged(caplog: pytest.LogCaptureFixture) -> None:
+    probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = probe.sockets[0].getsockname()[1]
+    probe.close()
+    await probe.wait_closed()
+    caplog.set_level("DEBUG", logger="asyncmedia")
+    async with aiohttp.ClientSession() as session:
+        url = URL(f"http://127.0.0.1:{port}/upload")
+        assert await transport(session).preconnect(url, 2) == 0
+    assert "preconnect to http://127.0.0.1:" in caplog.text
