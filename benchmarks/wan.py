@@ -30,7 +30,7 @@ interleaved, round after round, and the table shows medians:
 Columns: MB/s (10^6 bytes, INIT to the end of STATUS polling), ratio to ``raw`` of the same
 run, fraction of the link rate (the TCP payload ceiling is 1448/1514 = 95.6 % of it); "to
 FINALIZE": MB/s from INIT to FINALIZE's answer, when every byte is with the service (what
-follows is STATUS polling, which waits on the service's processing: one poll in this
+follows is STATUS polling, which waits on the service's processing: two polls in this
 sandbox), with its share of the TCP payload ceiling; client CPU seconds per 100 MB, and peak
 RSS growth of the client during the upload (MiB).
 

@@ -133,7 +133,7 @@ async def read_media_part(
     """Stream ``part`` through SHA-256, keeping its head and, up to ``keep_up_to`` bytes,
     its data."""
     hasher = hashlib.sha256()
-    kept: bytearray | None = bytearray()
+    kept: list[bytes] | None = []  # joined once at the end: one copy of the data, not two
     head = b""
     size = 0
     while chunk := await part.read_chunk(65536):
@@ -143,11 +143,11 @@ async def read_media_part(
             head += chunk[: HEAD_BYTES - len(head)]
         if kept is not None:
             if size <= keep_up_to:
-                kept += chunk
+                kept.append(chunk)
             else:
                 kept = None  # over any limit: count and hash, but stop retaining
     return MediaPart(
-        data=bytes(kept) if kept is not None else None,
+        data=b"".join(kept) if kept is not None else None,
         size=size,
         sha256=hasher.hexdigest(),
         head=head,

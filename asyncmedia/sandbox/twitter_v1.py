@@ -184,21 +184,21 @@ class UploadRecord:
         """Bytes held in memory for segments that arrived ahead of a gap."""
         return sum(len(chunk) for chunk in self._pending.values())
 
-    def add_segment(self, index: int, data: bytes) -> None:
-        """Store one APPEND segment (a re-sent index replaces the earlier one)."""
+    def add_segment(self, index: int, data: bytes, digest: bytes | None = None) -> None:
+        """Store one APPEND segment (a re-sent index replaces the earlier one); ``digest``
+        is its SHA-256 when already known (computed otherwise)."""
         self.segments[index] = self.segments.get(index, 0) + 1
         self._segment_sizes[index] = len(data)
         self.size = sum(self._segment_sizes.values())
         if index < self._next_index:
             # Already hashed: a retry must carry the same bytes or the digest would lie.
-            if hashlib.sha256(data).digest() != self._segment_digests[index]:
+            if (digest or hashlib.sha256(data).digest()) != self._segment_digests[index]:
                 self._conflict = index
             return
         self._pending[index] = data
+        self._segment_digests[index] = digest or hashlib.sha256(data).digest()
         while self._next_index in self._pending:
-            chunk = self._pending.pop(self._next_index)
-            self._hasher.update(chunk)
-            self._segment_digests[self._next_index] = hashlib.sha256(chunk).digest()
+            self._hasher.update(self._pending.pop(self._next_index))
             self._next_index += 1
 
     def completeness_error(self) -> str | None:
@@ -627,7 +627,7 @@ class TwitterV1Service(BoundService):
         if index == 0:
             record.sniffed_type = sniff_media_type(media.head)
             record.width, record.height = image_dimensions(record.sniffed_type, media.head)
-        record.add_segment(index, media.data)
+        record.add_segment(index, media.data, bytes.fromhex(media.sha256))
         return web.Response(
             status=204,
             headers={

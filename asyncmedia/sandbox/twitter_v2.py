@@ -441,7 +441,7 @@ class TwitterV2Service(BoundService):
         if index == 0:
             record.sniffed_type = sniff_media_type(media.head)
             record.width, record.height = image_dimensions(record.sniffed_type, media.head)
-        record.add_segment(index, media.data)
+        record.add_segment(index, media.data, bytes.fromhex(media.sha256))
         return _data({"expires_at": int(self.sandbox.clock()) + self._expires_in(record)})
 
     async def _finalize(self, request: web.Request) -> web.Response:
