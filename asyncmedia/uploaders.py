@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import math
 import mmap
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+
+from yarl import URL
 
 from .config import DEFAULT_CHUNK_SIZE, DEFAULT_IN_FLIGHT, MAX_CHUNK_SIZE, MIB
 from .errors import APIError, AsyncMediaError, MediaSourceError, ProcessingTimeout, RateLimitError
@@ -496,6 +499,17 @@ class _Flight:
             await self._changed.wait()
 
 
+def _is_loopback(url: URL) -> bool:
+    """Whether ``url``'s host is this machine (``localhost`` or a loopback address)."""
+    host = (url.host or "").strip("[]")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class ChunkedUploader:
     """INIT → APPEND × n (in parallel, sized by a :class:`Tuner`) → FINALIZE → STATUS polling.
 
@@ -559,7 +573,7 @@ class ChunkedUploader:
                 await job.source.seek(0)
                 await job.progress.advance(-job.progress.sent)
         began = self.clock()
-        media_id, expires = await self.init(job, preconnect=self.first_window(job) - 1)
+        media_id, expires = await self.init(job, preconnect=True)
         round_trip = self.clock() - began
         journal = None
         if resume is not None:
@@ -633,23 +647,25 @@ class ChunkedUploader:
             await resume.store.delete(resume.key)
         return await self.wait_for_processing(media)
 
-    def first_window(self, job: UploadJob) -> int:
-        """How many APPENDs of ``job`` the first window puts on the wire (on a remote path,
-        when adapting): the connections worth opening while INIT is in flight."""
-        tuner = self.tuner_for(job, None)
+    def first_window(self, job: UploadJob, *, local: bool = False) -> int:
+        """How many APPENDs of ``job`` the first window puts on the wire (when adapting: on a
+        remote path, or a ``local`` one): the connections worth opening while INIT is in
+        flight."""
+        tuner = self.tuner_for(job, 0.0 if local else None)
         count = offset = 0
         while count < tuner.parallel and offset < job.size:
             offset += tuner.part_size(job.size - offset, MAX_SEGMENTS - count)
             count += 1
         return count
 
-    async def init(self, job: UploadJob, *, preconnect: int = 0) -> tuple[str, int | None]:
+    async def init(self, job: UploadJob, *, preconnect: bool = False) -> tuple[str, int | None]:
         """Send INIT; return the media id and its lifetime in seconds (if the service says).
 
-        Meanwhile ``preconnect`` more connections to the upload endpoint are opened (see
-        :meth:`Transport.preconnect`), so the APPENDs that follow skip their handshakes.  They
-        are awaited after INIT's answer for at most as long as INIT took; any still opening
-        then are given up (the APPENDs open their own).
+        With ``preconnect``, the other connections the first window of APPENDs will use
+        (:meth:`first_window`; a loopback host counts as local) are opened meanwhile (see
+        :meth:`Transport.preconnect`), so those APPENDs skip their handshakes.  They are
+        awaited after INIT's answer for at most as long as INIT took; any still opening then
+        are given up (the APPENDs open their own).
         """
         request = self.protocol.init(
             total_bytes=job.size,
@@ -658,8 +674,9 @@ class ChunkedUploader:
             additional_owners=job.additional_owners,
         )
         warming: asyncio.Task[int] | None = None
-        if preconnect > 0:
-            warming = asyncio.create_task(self.transport.preconnect(request.url, preconnect))
+        more = self.first_window(job, local=_is_loopback(request.url)) - 1 if preconnect else 0
+        if more > 0:
+            warming = asyncio.create_task(self.transport.preconnect(request.url, more))
         try:
             began = self.clock()
             media = self.protocol.read_media(await self.transport.send(request))

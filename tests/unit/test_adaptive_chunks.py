@@ -391,3 +391,32 @@ def test_first_window_counts_the_connections_worth_opening_during_init(
     job = job_for(b"", settings.get("chunk"))
     job.size = size
     assert up.first_window(job) == expected
+
+
+def test_first_window_on_a_local_path_is_the_local_start() -> None:
+    clock = FakeClock()
+    up = uploader(FakeTransport(clock, delay=0.01), clock, max_in_flight=None)
+    job = job_for(b"", None)
+    job.size = 64 * MIB
+    assert up.first_window(job, local=True) == 4  # 4 x 4 MiB
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:8080/x", True),
+        ("http://127.3.4.5/x", True),
+        ("http://[::1]:99/x", True),
+        ("http://localhost/x", True),
+        ("http://a.localhost/x", True),
+        ("https://upload.twitter.com/1.1/media/upload.json", False),
+        ("http://10.201.2.1/x", False),
+        ("http://[2001:db8::1]/x", False),
+    ],
+)
+def test_loopback_hosts(url: str, loopback: bool) -> None:
+    from yarl import URL
+
+    from asyncmedia.uploaders import _is_loopback
+
+    assert _is_loopback(URL(url)) is loopback
