@@ -172,12 +172,14 @@ class SourcePayload(payload.Payload):
 class TcpSample:
     """What the kernel says of one TCP connection (``TCP_INFO``, Linux): smoothed and minimum
     round trip in seconds (the minimum is ``None`` on kernels before 4.6), segments
-    retransmitted so far, and the congestion control algorithm (``""`` if unknown)."""
+    retransmitted so far, the congestion control algorithm (``""`` if unknown), and which
+    connection it is (its socket's file descriptor; 0 if unknown)."""
 
     round_trip: float
     min_round_trip: float | None
     retransmitted: int
     congestion_control: str = ""
+    connection: int = 0
 
 
 #: Set (per task) by the chunked uploader around an APPEND: :class:`ChunkPayload` calls it with
@@ -223,7 +225,7 @@ def tcp_sample(writer: AbstractStreamWriter) -> TcpSample | None:
         with contextlib.suppress(OSError, ValueError):
             raw = sock.getsockopt(socket.IPPROTO_TCP, _TCP_CONGESTION, 16)
             algorithm = raw.split(b"\0", 1)[0].decode("ascii", "replace")
-    return TcpSample(srtt / 1e6, low, retrans, algorithm)
+    return TcpSample(srtt / 1e6, low, retrans, algorithm, sock.fileno())
 
 
 def tcp_round_trips(writer: AbstractStreamWriter) -> tuple[float, float | None] | None:

@@ -191,6 +191,7 @@ class Tuner:
         self._floor: float | None = None
         self._queueing: list[float] = []
         self._retransmitted = 0
+        self._retransmissions: dict[int, int] = {}  # per connection: the last count reported
         self.last_queue_ratio: float | None = None
         self.last_retransmitted: int | None = None
         #: INIT's round trip (seconds) the adaptive tuner started from, if known.
@@ -240,9 +241,11 @@ class Tuner:
         self._queueing.clear()
         self._retransmitted = 0
 
-    def observe(self, sample: TcpSample, retransmitted: int = 0) -> None:
+    def observe(self, sample: TcpSample, retransmitted: int | None = None) -> None:
         """A kernel report on an APPEND's connection, and how many segments it retransmitted
-        since the part began.
+        since the report before (by default: since this connection's last report, from
+        ``sample.retransmitted``; so retransmissions while a part drains from the socket
+        buffer, after its last write, are counted when the connection's next part begins).
 
         The first report corrects the path class guessed from INIT's round trip (which a
         loaded machine can make look remote, or a warm proxy local), as long as nothing has
@@ -258,6 +261,11 @@ class Tuner:
         floor = min(x for x in (seconds, sample.min_round_trip, self._floor) if x is not None)
         self._floor = floor
         self._queueing.append(seconds / floor if floor > 0 else 1.0)
+        if retransmitted is None:
+            last = self._retransmissions.get(sample.connection)
+            self._retransmissions[sample.connection] = sample.retransmitted
+            # A first report is the baseline; a lower count is a new socket under the same fd.
+            retransmitted = 0 if last is None else max(0, sample.retransmitted - last)
         self._retransmitted += max(0, retransmitted)
         if not first or not self.adapts or self.rates or self._probing_from is not None:
             return
@@ -268,7 +276,7 @@ class Tuner:
 
     def observe_round_trip(self, seconds: float, minimum: float | None = None) -> None:
         """:meth:`observe` with only round trips known."""
-        self.observe(TcpSample(seconds, minimum, 0))
+        self.observe(TcpSample(seconds, minimum, 0), 0)
 
     @property
     def queue_ratio(self) -> float | None:
@@ -776,15 +784,7 @@ class ChunkedUploader:
         try:
             request = self.protocol.append(media_id, part.index, job.filename)
             if tuner.adapts and not tuner.settled:
-                began: int | None = None  # the connection's retransmissions when the part began
-
-                def observe(sample: TcpSample) -> None:
-                    nonlocal began
-                    if began is None:
-                        began = sample.retransmitted
-                    tuner.observe(sample, sample.retransmitted - began)
-
-                ROUND_TRIP_OBSERVER.set(observe)  # this task's context only
+                ROUND_TRIP_OBSERVER.set(tuner.observe)  # this task's context only
             response = await self.transport.send(request, part.view, progress=job.progress)
             self.protocol.check(response)
             tuner.acknowledged(part.length, part.level)

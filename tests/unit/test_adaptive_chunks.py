@@ -420,3 +420,19 @@ def test_loopback_hosts(url: str, loopback: bool) -> None:
     from asyncmedia.uploaders import _is_loopback
 
     assert _is_loopback(URL(url)) is loopback
+
+
+def test_retransmissions_are_counted_per_connection_between_its_reports() -> None:
+    # A part's bytes mostly leave the socket buffer after its last write: retransmissions
+    # then show only in the connection's next report, and must still count, once.
+    tuner = Tuner.adaptive(16 * MIB, max_parallel=32, round_trip=0.1)
+    tuner.observe(TcpSample(0.02, 0.02, 7, "cubic", connection=5))  # baseline of fd 5
+    tuner.observe(TcpSample(0.02, 0.02, 100, "cubic", connection=6))  # baseline of fd 6
+    assert tuner._retransmitted == 0
+    tuner.observe(TcpSample(0.02, 0.02, 7, "cubic", connection=5))  # end of the write
+    tuner.observe(TcpSample(0.02, 0.02, 12, "cubic", connection=5))  # next part: +5
+    tuner.observe(TcpSample(0.02, 0.02, 103, "cubic", connection=6))  # +3
+    assert tuner._retransmitted == 8
+    tuner.observe(TcpSample(0.02, 0.02, 1, "cubic", connection=6))  # a new socket, same fd
+    tuner.observe(TcpSample(0.02, 0.02, 2, "cubic", connection=6))  # +1
+    assert tuner._retransmitted == 9
