@@ -448,8 +448,9 @@ class Transport:
 
         try:
             # All held at once, so that each one is a distinct connection.
-            # One below the connector's limit: the request under way holds a connection too.
-            count = min(count, connector.limit - 1) if connector.limit else count
+            # One below the connector's limits: the request under way holds a connection too.
+            for limit in (connector.limit, connector.limit_per_host):
+                count = min(count, limit - 1) if limit else count
             await asyncio.gather(*(one() for _ in range(count)))
         finally:
             for conn in held:

@@ -671,9 +671,11 @@ class ChunkedUploader:
 
         With ``preconnect``, the other connections the first window of APPENDs will use
         (:meth:`first_window`; a loopback host counts as local) are opened meanwhile (see
-        :meth:`Transport.preconnect`), so those APPENDs skip their handshakes.  They are
-        awaited after INIT's answer for at most as long as INIT took; any still opening then
-        are given up (the APPENDs open their own).
+        :meth:`Transport.preconnect`), so those APPENDs skip their handshakes.  Opening one
+        takes fewer round trips than INIT (which needs its own connection too), so they are
+        normally ready with its answer; any still opening then (the connector's limit
+        reached by other requests, a slow server) are given up rather than waited for: the
+        APPENDs open their own.
         """
         request = self.protocol.init(
             total_bytes=job.size,
@@ -686,10 +688,7 @@ class ChunkedUploader:
         if more > 0:
             warming = asyncio.create_task(self.transport.preconnect(request.url, more))
         try:
-            began = self.clock()
             media = self.protocol.read_media(await self.transport.send(request))
-            if warming is not None:
-                await asyncio.wait([warming], timeout=max(0.0, self.clock() - began))
         finally:
             if warming is not None:
                 warming.cancel()  # a no-op once it is done

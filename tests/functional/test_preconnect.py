@@ -100,3 +100,9 @@ async def test_a_closed_port_is_only_logged(caplog: pytest.LogCaptureFixture) ->
         url = URL(f"http://127.0.0.1:{port}/upload")
         assert await transport(session).preconnect(url, 2) == 0
     assert "preconnect to http://127.0.0.1:" in caplog.text
+
+
+async def test_stays_below_the_connectors_limit_per_host(counting: CountingServer) -> None:
+    connector = aiohttp.TCPConnector(limit_per_host=3)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        assert await transport(session).preconnect(counting.url, 15) == 2
