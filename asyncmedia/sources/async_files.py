@@ -1,15 +1,41 @@
-"""Async binary files: ``aiofiles.open(path, 'rb')`` or anything with an async ``read``."""
+"""Async binary files: ``aiofiles.open(path, 'rb')`` or anything with an async ``read``.
+
+aiofiles reads in the event loop's default executor, which ``asyncio.run`` waits for when it
+returns.  A read that can block forever (an aiofiles file over a pipe, a socket or a
+character device, whose writer never closes) would then hang the process after the upload
+was given up; such reads go to a daemon thread of their own instead, on the file aiofiles
+wraps, as for sync file objects (:mod:`.files`).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import inspect
 import io
-from typing import Any
+import os
+import stat
+from typing import IO, Any
 
 from ..errors import MediaSourceError
 from .base import MediaSource
 from .fileobjects import _TEXT_MODE_ASYNC, _check_async_binary, _describe_file, _file_name
+from .files import _in_daemon_thread
+
+
+def _may_block_forever(file: Any) -> IO[bytes] | None:
+    """The sync file an aiofiles wrapper reads from, if that is a pipe, a socket or a
+    character device (a read may wait forever); ``None`` for regular files, block devices
+    and anything else."""
+    wrapped = getattr(file, "_file", None)
+    if not isinstance(wrapped, io.IOBase):
+        return None
+    try:
+        mode = os.fstat(wrapped.fileno()).st_mode
+    except (OSError, ValueError):  # io.UnsupportedOperation is both
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISBLK(mode):
+        return None
+    return wrapped  # type: ignore[return-value]
 
 
 class AsyncFileSource(MediaSource):
@@ -35,6 +61,7 @@ class AsyncFileSource(MediaSource):
         )
         self._file = file
         self._start = start
+        self._blocking = _may_block_forever(file)
 
     @classmethod
     async def create(
@@ -80,7 +107,10 @@ class AsyncFileSource(MediaSource):
         return source
 
     async def _read_raw(self, n: int) -> bytes:
-        data = await self._file.read(n)
+        if self._blocking is not None:
+            data = await _in_daemon_thread(self._blocking.read, n)
+        else:
+            data = await self._file.read(n)
         if not isinstance(data, bytes | bytearray | memoryview):
             raise MediaSourceError(
                 f"{self.describe()} returned {type(data).__name__}, not bytes; {_TEXT_MODE_ASYNC}"

@@ -307,6 +307,55 @@ def test_6_a_pipe_whose_writer_never_closes_lets_asyncio_run_return() -> None:
     assert done.stdout.split() == ["timed", "out", "returned"]
 
 
+def test_6_an_aiofiles_pipe_whose_writer_never_closes_lets_asyncio_run_return() -> None:
+    # aiofiles reads in the loop's default executor, which asyncio.run waits for at exit: a
+    # read blocked on a pipe would hang the process after the upload was given up.
+    done = run_python("""
+        import asyncio, os
+        import aiofiles
+        from asyncmedia.sources import open_source
+
+        read_end, write_end = os.pipe()
+        os.write(write_end, b"\\x89PNG\\r\\n\\x1a\\n")   # and never closed
+
+        async def main():
+            async with aiofiles.open(read_end, "rb", buffering=0) as pipe:
+                try:
+                    await asyncio.wait_for(open_source(pipe), 0.3)
+                except TimeoutError:
+                    print("timed out")
+
+        asyncio.run(main())
+        print("returned")
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["timed", "out", "returned"]
+
+
+async def test_6_an_aiofiles_pipe_that_closes_uploads_byte_exact(sandbox: Sandbox) -> None:
+    import threading
+
+    import aiofiles
+
+    data = b"\x00\x00\x00\x18ftypisom" + hashlib.sha256(b"pipe").digest() * 40000
+    read_end, write_end = os.pipe()
+
+    def writer() -> None:
+        with open(write_end, "wb") as pipe:
+            for at in range(0, len(data), 65536):
+                pipe.write(data[at : at + 65536])
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    async with (
+        aiofiles.open(read_end, "rb") as pipe,
+        MediaClient(**sandbox.credentials, upload_url=sandbox.url, api_url=sandbox.url) as client,
+    ):
+        media = await client.upload_media(pipe, media_type="video/mp4")
+    thread.join(5)
+    assert sandbox.uploads[media.media_id].sha256 == hashlib.sha256(data).hexdigest()
+
+
 # -- 7. closing completes even when cancelled ----------------------------------------------------
 
 
