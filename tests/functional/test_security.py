@@ -170,6 +170,62 @@ async def test_untrusted_certificate_is_refused(tls_service: tuple[str, list[str
     assert media.media_id == 5 and seen == ["/1.1/media/upload.json"]
 
 
+async def test_connections_opened_ahead_verify_tls_and_serve_the_requests(
+    self_signed: tuple[Path, Path],
+) -> None:
+    import asyncio
+
+    import aiohttp
+    from yarl import URL
+
+    from asyncmedia.auth import BearerToken
+    from asyncmedia.config import UploadConfig
+    from asyncmedia.transport import Transport
+
+    peers: list[int] = []
+
+    async def upload(request: web.Request) -> web.Response:
+        await request.read()
+        assert request.transport is not None
+        peers.append(request.transport.get_extra_info("peername")[1])
+        await asyncio.sleep(0.05)  # keep them concurrent
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/1.1/media/upload.json", upload)
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(*self_signed)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_side).start()
+    url = URL(f"https://127.0.0.1:{runner.addresses[0][1]}/1.1/media/upload.json")
+    trusting = ssl.create_default_context(cafile=str(self_signed[0]))
+    opened: list[str] = []
+    trace = aiohttp.TraceConfig()
+
+    async def on_open(_s: object, _c: object, _p: object) -> None:
+        opened.append("open")
+
+    trace.on_connection_create_end.append(on_open)
+    try:
+        # An untrusted certificate: nothing is opened (and nothing could have been sent).
+        async with aiohttp.ClientSession() as session:
+            transport = Transport(session, BearerToken("tok"), UploadConfig(request_timeout=2))
+            assert await transport.preconnect(url, 3) == 0
+        async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(ssl=trusting), trace_configs=[trace]
+        ) as session:
+            transport = Transport(session, BearerToken("tok"), UploadConfig(request_timeout=2))
+            assert await transport.preconnect(url, 3) == 3
+            answers = await asyncio.gather(*(session.post(url, data=b"x") for _ in range(3)))
+            for answer in answers:
+                answer.release()
+    finally:
+        await runner.cleanup()
+    # The three requests ran over the three TLS connections opened ahead: none of their own.
+    assert opened == [] and len(set(peers)) == 3
+
+
 async def test_service_cookies_never_reach_media_hosts(sandbox: Sandbox) -> None:
     seen: list[str | None] = []
 
