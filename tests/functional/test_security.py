@@ -136,6 +136,16 @@ def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return cert, key
 
 
+async def serve_tls(app: web.Application, self_signed: tuple[Path, Path]) -> web.AppRunner:
+    """Start ``app`` on https://127.0.0.1:<free port> with the self-signed certificate."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*self_signed)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context).start()
+    return runner
+
+
 @pytest.fixture
 async def tls_service(self_signed: tuple[Path, Path]) -> AsyncIterator[tuple[str, list[str]]]:
     seen: list[str] = []
@@ -147,12 +157,7 @@ async def tls_service(self_signed: tuple[Path, Path]) -> AsyncIterator[tuple[str
 
     app = web.Application()
     app.router.add_post("/1.1/media/upload.json", upload)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(*self_signed)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
-    await site.start()
+    runner = await serve_tls(app, self_signed)
     try:
         yield f"https://127.0.0.1:{runner.addresses[0][1]}/1.1/", seen
     finally:
@@ -193,11 +198,7 @@ async def test_connections_opened_ahead_verify_tls_and_serve_the_requests(
 
     app = web.Application()
     app.router.add_post("/1.1/media/upload.json", upload)
-    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_side.load_cert_chain(*self_signed)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_side).start()
+    runner = await serve_tls(app, self_signed)
     url = URL(f"https://127.0.0.1:{runner.addresses[0][1]}/1.1/media/upload.json")
     trusting = ssl.create_default_context(cafile=str(self_signed[0]))
     opened: list[str] = []
