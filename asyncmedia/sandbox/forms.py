@@ -13,7 +13,6 @@ the rest of the sandbox, this module must not import the client side of :mod:`as
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections.abc import Mapping
@@ -138,24 +137,17 @@ async def read_media_part(
     head = b""
     size = 0
     while chunk := await part.read_chunk(65536):
+        hasher.update(chunk)
         size += len(chunk)
         if len(head) < HEAD_BYTES:
             head += chunk[: HEAD_BYTES - len(head)]
-        if kept is not None and size <= keep_up_to:
-            kept.append(chunk)
-            continue
-        if kept is not None:  # over any limit: count and hash, but stop retaining
-            for piece in kept:
-                hasher.update(piece)
-            kept = None
-        hasher.update(chunk)
-    data = b"".join(kept) if kept is not None else None
-    if data is not None:
-        # In a worker thread (hashlib lets go of the GIL): the loop reads other requests
-        # meanwhile, as a service's many workers would.
-        hasher = await asyncio.to_thread(hashlib.sha256, data)
+        if kept is not None:
+            if size <= keep_up_to:
+                kept.append(chunk)
+            else:
+                kept = None  # over any limit: count and hash, but stop retaining
     return MediaPart(
-        data=data,
+        data=b"".join(kept) if kept is not None else None,
         size=size,
         sha256=hasher.hexdigest(),
         head=head,
