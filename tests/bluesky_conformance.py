@@ -21,13 +21,12 @@ import hashlib
 import hmac
 import io
 import json
-import struct
 import time
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from png_files import png_file
 from yarl import URL
 
 #: One answer: ``(status, XRPC error name, message)`` (``None`` where the answer has none), or
@@ -55,22 +54,10 @@ class Target:
 
 def png(width: int, height: int, seed: int) -> bytes:
     """A valid RGB PNG (CRCs right) whose pixels depend on ``seed``."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    rows = b"".join(
-        b"\x00" + bytes((x * 7 + y * 13 + seed * 31) % 256 for x in range(width * 3))
-        for y in range(height)
+    rows = (
+        bytes((x * 7 + y * 13 + seed * 31) % 256 for x in range(width * 3)) for y in range(height)
     )
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(rows, 6))
-        + chunk(b"IEND", b"")
-    )
+    return png_file(width, height, rows)
 
 
 def blob_cid(data: bytes) -> str:

@@ -8,12 +8,12 @@ import asyncio
 import hashlib
 import re
 import struct
-import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
+from png_files import GRAY, png_file
 from yarl import URL
 
 from asyncmedia import (
@@ -31,21 +31,8 @@ from asyncmedia.sandbox import Fault, Sandbox
 
 
 def png(seed: int = 0, width: int = 40, height: int = 30) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    rows = b"".join(
-        b"\x00" + bytes((x * y + seed) % 256 for x in range(width)) for y in range(height)
-    )
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
+    rows = (bytes((x * y + seed) % 256 for x in range(width)) for y in range(height))
+    return png_file(width, height, rows, colour=GRAY)
 
 
 def mp4(size: int = 1_200_000) -> bytes:

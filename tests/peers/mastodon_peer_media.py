@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import struct
-import zlib
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from png_files import png_file
 
 
 def sha(data: bytes) -> str:
@@ -23,15 +23,8 @@ def sha(data: bytes) -> str:
 
 
 def png_bytes(width: int = 600, height: int = 400) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     row = bytes(x % 256 for x in range(width * 3))
-    rows = b"".join(b"\x00" + row[y % 7 :] + row[: y % 7] for y in range(height))
-    idat = chunk(b"IDAT", zlib.compress(rows))
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + idat + chunk(b"IEND", b"")
+    return png_file(width, height, (row[y % 7 :] + row[: y % 7] for y in range(height)))
 
 
 def jpeg_bytes(width: int = 400, height: int = 400, filler: int = 20_000) -> bytes:

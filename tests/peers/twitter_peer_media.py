@@ -6,33 +6,19 @@ from __future__ import annotations
 
 import hashlib
 import struct
-import zlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from png_files import GRAY, png_file
 
 
 def png_bytes(width: int = 64, height: int = 48, extra: int = 20_000, seed: int = 0) -> bytes:
     """A valid PNG (IHDR, one IDAT, IEND) padded with an ancillary chunk to a given size."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    raw = b"".join(
-        b"\x00" + bytes((x + y + seed) % 256 for x in range(width)) for y in range(height)
-    )
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    rows = (bytes((x + y + seed) % 256 for x in range(width)) for y in range(height))
     padding = bytes((i * 31 + seed) % 256 for i in range(extra))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"teXt", b"pad\x00" + padding)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+    return png_file(width, height, rows, colour=GRAY, ancillary=[(b"teXt", b"pad\x00" + padding)])
 
 
 def gif_bytes(size: int = 60_000, width: int = 320, height: int = 240) -> bytes:

@@ -11,12 +11,12 @@ import hashlib
 import hmac
 import json
 import struct
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from png_files import png_file
 from yarl import URL
 
 
@@ -46,24 +46,15 @@ class RealPDS:
 
 
 def real_png(width: int, height: int, seed: int) -> bytes:
-    """A valid RGB PNG (decodable, CRCs right) whose pixels depend on ``seed``."""
+    """A valid RGB PNG (decodable, CRCs right) whose pixels depend on ``seed`` (not the
+    conformance table's: the PDS keeps blobs by content, so their images must differ)."""
 
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+    def row(y: int) -> bytes:
+        return bytes(
+            (x * 7 + y * 13 + seed * 31 + (x * y) % (seed + 3)) % 256 for x in range(width * 3)
+        )
 
-    rows = b"".join(
-        b"\x00"
-        + bytes((x * 7 + y * 13 + seed * 31 + (x * y) % (seed + 3)) % 256 for x in range(width * 3))
-        for y in range(height)
-    )
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(rows, 6))
-        + chunk(b"IEND", b"")
-    )
+    return png_file(width, height, (row(y) for y in range(height)))
 
 
 def small_mp4(width: int, height: int, payload: int = 50_000) -> bytes:
@@ -86,13 +77,6 @@ def small_mp4(width: int, height: int, payload: int = 50_000) -> bytes:
     moov = box(b"moov", box(b"trak", box(b"tkhd", tkhd)))
     mdat = box(b"mdat", hashlib.sha256(b"frames").digest() * (payload // 32))
     return ftyp + moov + mdat
-
-
-def blob_cid(data: bytes) -> str:
-    """The CID the AT Protocol gives a blob: CIDv1, raw codec (0x55), sha2-256, base32."""
-    digest = hashlib.sha256(data).digest()
-    raw = bytes([0x01, 0x55, 0x12, 0x20]) + digest
-    return "b" + base64.b32encode(raw).decode("ascii").lower().rstrip("=")
 
 
 def _b64url(data: bytes) -> str:

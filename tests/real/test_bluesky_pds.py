@@ -20,11 +20,11 @@ from typing import Any
 import aiofiles
 import aiohttp
 import pytest
+from bluesky_conformance import blob_cid
 from pds_helpers import (
     Answer,
     MediaServer,
     RealPDS,
-    blob_cid,
     get_blob,
     get_record,
     jwt_claims,

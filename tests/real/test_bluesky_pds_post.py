@@ -16,10 +16,10 @@ from pathlib import Path
 import aiofiles
 import aiohttp
 import pytest
+from bluesky_conformance import blob_cid
 from pds_helpers import (
     MediaServer,
     RealPDS,
-    blob_cid,
     get_blob,
     get_record,
     jwt_claims,
