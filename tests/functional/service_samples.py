@@ -16,9 +16,7 @@ from typing import Any
 
 import aiofiles
 import aiohttp
-import pytest
-from aiohttp import web
-from yarl import URL
+from local_servers import MediaServer, media_server  # noqa: F401 - re-exported fixture
 
 MIB = 1024 * 1024
 #: Every kind of source the clients must accept; each service's tests run them all once.
@@ -41,47 +39,13 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class MediaServer:
-    """Serves registered bytes at ``/<name>`` with a Content-Type and Content-Length."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, tuple[bytes, str]] = {}
-        self.url = URL("http://127.0.0.1/")
-
-    def serve(self, name: str, data: bytes, content_type: str) -> URL:
-        self.files[name] = (data, content_type)
-        return self.url / name
-
-    async def handle(self, request: web.Request) -> web.Response:
-        found = self.files.get(request.match_info["name"])
-        if found is None:
-            return web.Response(status=404, text="nope")
-        return web.Response(body=found[0], content_type=found[1])
-
-
-@pytest.fixture
-async def media_server() -> AsyncIterator[MediaServer]:
-    server = MediaServer()
-    app = web.Application()
-    app.router.add_get("/{name}", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server.url = URL(f"http://127.0.0.1:{runner.addresses[0][1]}/")
-    try:
-        yield server
-    finally:
-        await runner.cleanup()
-
-
 @asynccontextmanager
 async def source_of(
     kind: str,
     data: bytes,
     *,
     tmp_path: Path,
-    media_server: MediaServer,
+    media_server: MediaServer,  # noqa: F811 - the fixture's value
     name: str = "cat.png",
     content_type: str = "image/png",
 ) -> AsyncIterator[Any]:

@@ -12,6 +12,7 @@ from typing import Any
 import aiofiles
 import pytest
 from aiohttp import web
+from local_servers import serving
 from test_faults import LeakCheck
 
 from asyncmedia import (
@@ -49,13 +50,8 @@ async def media_host() -> AsyncIterator[str]:
     app.router.add_get("/missing.png", missing)
     app.router.add_get("/big.png", big)
     app.router.add_get("/big-stream.png", big_stream)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/"
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield str(url)
 
 
 async def short_stream() -> AsyncIterator[bytes]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from local_servers import serving
 from yarl import URL
 
 from asyncmedia import (
@@ -241,14 +242,8 @@ async def other_host() -> AsyncIterator[tuple[URL, list[dict[str, str]]]]:
 
     app = web.Application(client_max_size=16 * MIB)
     app.router.add_route("*", "/{tail:.*}", anything)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield URL(f"http://127.0.0.1:{runner.addresses[0][1]}/elsewhere"), seen
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield url / "elsewhere", seen
 
 
 @pytest.mark.parametrize("command", ["SIMPLE", "INIT", "APPEND", "STATUS", "METADATA"])
@@ -284,14 +279,8 @@ async def slow_media_server() -> AsyncIterator[URL]:
 
     app = web.Application()
     app.router.add_get("/slow.png", slow)
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield URL(f"http://127.0.0.1:{runner.addresses[0][1]}/slow.png")
-    finally:
-        await runner.cleanup()
+    async with serving(app, shutdown_timeout=0.1) as url:
+        yield url / "slow.png"
 
 
 STAGES: list[Any] = [

@@ -34,6 +34,7 @@ from hostile import (
     Answer,
     Hostile,
 )
+from local_servers import serving
 from yarl import URL
 
 from asyncmedia import (
@@ -174,14 +175,8 @@ async def gzip_server() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/cat.png", serve)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/cat.png"
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield str(url / "cat.png")
 
 
 async def test_3_gzip_encoded_media_url_uploads_the_decoded_bytes(

@@ -3,6 +3,7 @@ refusable, downloads carry nothing meant for the service."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import shutil
@@ -11,8 +12,10 @@ import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import web
+from local_servers import serving
 
 from asyncmedia import (
     APIError,
@@ -22,8 +25,10 @@ from asyncmedia import (
     TransportError,
     UploadConfig,
 )
+from asyncmedia.auth import BearerToken
 from asyncmedia.netguard import is_public_address
 from asyncmedia.sandbox import Fault, Sandbox
+from asyncmedia.transport import Transport
 
 PNG = b"\x89PNG\r\n\x1a\n" + hashlib.sha256(b"sec").digest() * 300
 
@@ -136,14 +141,11 @@ def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return cert, key
 
 
-async def serve_tls(app: web.Application, self_signed: tuple[Path, Path]) -> web.AppRunner:
-    """Start ``app`` on https://127.0.0.1:<free port> with the self-signed certificate."""
+def server_side(self_signed: tuple[Path, Path]) -> ssl.SSLContext:
+    """A server's TLS context with the self-signed certificate."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(*self_signed)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context).start()
-    return runner
+    return context
 
 
 @pytest.fixture
@@ -157,11 +159,8 @@ async def tls_service(self_signed: tuple[Path, Path]) -> AsyncIterator[tuple[str
 
     app = web.Application()
     app.router.add_post("/1.1/media/upload.json", upload)
-    runner = await serve_tls(app, self_signed)
-    try:
-        yield f"https://127.0.0.1:{runner.addresses[0][1]}/1.1/", seen
-    finally:
-        await runner.cleanup()
+    async with serving(app, ssl_context=server_side(self_signed)) as base:
+        yield f"{base}1.1/", seen
 
 
 async def test_untrusted_certificate_is_refused(tls_service: tuple[str, list[str]]) -> None:
@@ -178,15 +177,6 @@ async def test_untrusted_certificate_is_refused(tls_service: tuple[str, list[str
 async def test_connections_opened_ahead_verify_tls_and_serve_the_requests(
     self_signed: tuple[Path, Path],
 ) -> None:
-    import asyncio
-
-    import aiohttp
-    from yarl import URL
-
-    from asyncmedia.auth import BearerToken
-    from asyncmedia.config import UploadConfig
-    from asyncmedia.transport import Transport
-
     peers: list[int] = []
 
     async def upload(request: web.Request) -> web.Response:
@@ -198,8 +188,6 @@ async def test_connections_opened_ahead_verify_tls_and_serve_the_requests(
 
     app = web.Application()
     app.router.add_post("/1.1/media/upload.json", upload)
-    runner = await serve_tls(app, self_signed)
-    url = URL(f"https://127.0.0.1:{runner.addresses[0][1]}/1.1/media/upload.json")
     trusting = ssl.create_default_context(cafile=str(self_signed[0]))
     opened: list[str] = []
     trace = aiohttp.TraceConfig()
@@ -208,7 +196,8 @@ async def test_connections_opened_ahead_verify_tls_and_serve_the_requests(
         opened.append("open")
 
     trace.on_connection_create_end.append(on_open)
-    try:
+    async with serving(app, ssl_context=server_side(self_signed)) as base:
+        url = base / "1.1/media/upload.json"
         # An untrusted certificate: nothing is opened (and nothing could have been sent).
         async with aiohttp.ClientSession() as session:
             transport = Transport(session, BearerToken("tok"), UploadConfig(request_timeout=2))
@@ -221,8 +210,6 @@ async def test_connections_opened_ahead_verify_tls_and_serve_the_requests(
             answers = await asyncio.gather(*(session.post(url, data=b"x") for _ in range(3)))
             for answer in answers:
                 answer.release()
-    finally:
-        await runner.cleanup()
     # The three requests ran over the three TLS connections opened ahead: none of their own.
     assert opened == [] and len(set(peers)) == 3
 
@@ -242,16 +229,12 @@ async def test_service_cookies_never_reach_media_hosts(sandbox: Sandbox) -> None
     app = web.Application()
     app.router.add_get("/cat.png", media)
     app.router.add_post("/1.1/media/upload.json", set_cookie)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    base = f"http://127.0.0.1:{runner.addresses[0][1]}/"
-    try:
-        async with MediaClient("ck", "cs", "at", "ats", upload_url=base + "1.1/") as client:
-            with pytest.raises(APIError):
-                await client.upload_media(PNG)  # the "service" sets a cookie
-            with pytest.raises(APIError):
-                await client.upload_media(base + "cat.png")  # same host, another path
-    finally:
-        await runner.cleanup()
+    async with (
+        serving(app) as url,
+        MediaClient("ck", "cs", "at", "ats", upload_url=f"{url}1.1/") as client,
+    ):
+        with pytest.raises(APIError):
+            await client.upload_media(PNG)  # the "service" sets a cookie
+        with pytest.raises(APIError):
+            await client.upload_media(f"{url}cat.png")  # same host, another path
     assert seen == [None]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from local_servers import serving
 
 from asyncmedia import APIError, AuthenticationError, StatusNetClient
 from asyncmedia.sandbox import Sandbox
@@ -65,15 +66,9 @@ async def elsewhere() -> AsyncIterator[Elsewhere]:
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", anything)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    box.url = f"http://127.0.0.1:{runner.addresses[0][1]}/collect"
-    try:
+    async with serving(app, access_log=None) as url:
+        box.url = str(url / "collect")
         yield box
-    finally:
-        await runner.cleanup()
 
 
 async def test_update_in_each_format(sandbox: Sandbox, fmt: str) -> None:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
+from local_servers import serving
 
 from asyncmedia import (
     APIError,
@@ -54,15 +55,8 @@ async def image_url() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/pic.gif", image)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}/pic.gif"
-    finally:
-        await runner.cleanup()
+    async with serving(app, access_log=None) as url:
+        yield str(url / "pic.gif")
 
 
 async def test_upload_from_a_url_with_tags_and_coordinates(

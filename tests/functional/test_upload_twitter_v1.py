@@ -14,6 +14,7 @@ import aiofiles
 import aiohttp
 import pytest
 from aiohttp import web
+from local_servers import serving
 from yarl import URL
 
 from asyncmedia import (
@@ -95,15 +96,9 @@ async def media_server() -> AsyncIterator[MediaServer]:
     app.router.add_get("/missing.png", missing)
     app.router.add_get("/huge.png", huge)
     app.router.add_get("/headers.png", echo_headers)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server.url = URL(f"http://127.0.0.1:{runner.addresses[0][1]}/")
-    try:
+    async with serving(app) as url:
+        server.url = url
         yield server
-    finally:
-        await runner.cleanup()
 
 
 # -- every source kind, simple upload -------------------------------------------------------

@@ -28,8 +28,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from pds_helpers import MediaServer, RealPDS
+from local_servers import media_server  # noqa: F401 - a fixture of these tests
+from pds_helpers import RealPDS
 from yarl import URL
 
 from asyncmedia import BlueskyClient
@@ -196,22 +196,6 @@ async def bsky(real_pds: RealPDS) -> AsyncIterator[BlueskyClient]:
     ) as client:
         yield client
 
-
-@pytest.fixture
-async def media_server() -> AsyncIterator[MediaServer]:
-    """A :class:`MediaServer` on 127.0.0.1 (port 0), stopped afterwards."""
-    server = MediaServer()
-    app = web.Application()
-    app.router.add_get("/{name}", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server.url = URL(f"http://127.0.0.1:{runner.addresses[0][1]}/")
-    try:
-        yield server
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from aiohttp import web
+from local_servers import MediaServer  # noqa: F401 - the tests' type
 from png_files import png_file
 from yarl import URL
 
@@ -179,26 +179,6 @@ async def get_record(session: aiohttp.ClientSession, pds: RealPDS, uri: str) -> 
         get=True,
         params={"repo": did, "collection": collection, "rkey": rkey},
     )
-
-
-class MediaServer:
-    """A second local aiohttp server serving registered bytes, for URL and response sources."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, tuple[bytes, str]] = {}
-        self.url = URL("http://127.0.0.1/")
-        self.requests: list[str] = []
-
-    def serve(self, name: str, data: bytes, content_type: str = "image/png") -> URL:
-        self.files[name] = (data, content_type)
-        return self.url / name
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.requests.append(request.match_info["name"])
-        found = self.files.get(request.match_info["name"])
-        if found is None:
-            return web.Response(status=404, text="nope")
-        return web.Response(body=found[0], content_type=found[1])
 
 
 async def raw_upload(

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 from aiohttp import BodyPartReader, web
+from local_servers import serving
 from recorded_mastodon import (
     ERROR_401,
     IMAGE_200,
@@ -122,15 +123,9 @@ async def server() -> AsyncIterator[ReplayServer]:
     replay = ReplayServer()
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", replay.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    replay.base = f"http://127.0.0.1:{runner.addresses[0][1]}/"
-    try:
+    async with serving(app, access_log=None) as url:
+        replay.base = str(url)
         yield replay
-    finally:
-        await runner.cleanup()
     assert replay.script == [], "the client did not make every expected request"
 
 

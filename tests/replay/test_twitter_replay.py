@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 from aiohttp import BodyPartReader, web
+from local_servers import serving
 from recorded_twitter import (
     APPEND_PART_ORDER,
     ERROR_400_MEDIA_TYPE,
@@ -136,15 +137,9 @@ async def replay() -> AsyncIterator[ReplayServer]:
     server = ReplayServer(random_credentials())
     app = web.Application(client_max_size=8 * 1024 * 1024)
     app.router.add_route("*", "/{tail:.*}", server.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server.base = f"http://127.0.0.1:{runner.addresses[0][1]}/"
-    try:
+    async with serving(app, access_log=None) as url:
+        server.base = str(url)
         yield server
-    finally:
-        await runner.cleanup()
 
 
 def client_for(server: ReplayServer, **kwargs: object) -> MediaClient:
