@@ -12,6 +12,7 @@ import asyncio
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import aiofiles
 import aiohttp
@@ -214,15 +215,23 @@ async def test_refresh_renews_both_tokens(real_pds: RealPDS, bsky: BlueskyClient
     assert (await bsky.upload_blob(png)).ref == blob_cid(png)
 
 
+async def expired_access(
+    http: aiohttp.ClientSession, pds: RealPDS, **options: Any
+) -> BlueskyClient:
+    """A client holding the PDS's own expired access token and a live refresh token."""
+    session = await login(http, pds)
+    return BlueskyClient(
+        str(pds.url),
+        access_jwt=pds.expired_access_jwt,
+        refresh_jwt=session["refreshJwt"],
+        **options,
+    )
+
+
 async def test_an_expired_access_token_is_refreshed_before_use(
     real_pds: RealPDS, http: aiohttp.ClientSession
 ) -> None:
-    session = await login(http, real_pds)
-    async with BlueskyClient(
-        str(real_pds.url),
-        access_jwt=real_pds.expired_access_jwt,
-        refresh_jwt=session["refreshJwt"],
-    ) as client:
+    async with await expired_access(http, real_pds) as client:
         png = real_png(10, 10, seed=41)
         assert (await client.upload_blob(png)).ref == blob_cid(png)
         assert client.renewals == 1
@@ -234,13 +243,7 @@ async def test_an_expired_token_answer_refreshes_and_repeats_the_request_once(
     real_pds: RealPDS, http: aiohttp.ClientSession
 ) -> None:
     """The client's clock says the token is fresh; the real PDS answers 400 ExpiredToken."""
-    session = await login(http, real_pds)
-    async with BlueskyClient(
-        str(real_pds.url),
-        access_jwt=real_pds.expired_access_jwt,
-        refresh_jwt=session["refreshJwt"],
-        clock=lambda: 0.0,
-    ) as client:
+    async with await expired_access(http, real_pds, clock=lambda: 0.0) as client:
         png = real_png(10, 10, seed=42)
         assert (await client.upload_blob(png)).ref == blob_cid(png)
         assert client.renewals == 1
@@ -249,13 +252,7 @@ async def test_an_expired_token_answer_refreshes_and_repeats_the_request_once(
 async def test_concurrent_uploads_share_one_refresh(
     real_pds: RealPDS, http: aiohttp.ClientSession
 ) -> None:
-    session = await login(http, real_pds)
-    async with BlueskyClient(
-        str(real_pds.url),
-        access_jwt=real_pds.expired_access_jwt,
-        refresh_jwt=session["refreshJwt"],
-        clock=lambda: 0.0,
-    ) as client:
+    async with await expired_access(http, real_pds, clock=lambda: 0.0) as client:
         pngs = [real_png(12, 12, seed=50 + i) for i in range(4)]
         blobs = await asyncio.gather(*(client.upload_blob(png) for png in pngs))
         assert [blob.ref for blob in blobs] == [blob_cid(png) for png in pngs]
