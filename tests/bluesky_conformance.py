@@ -23,7 +23,7 @@ import io
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from png_files import png_file
@@ -200,6 +200,65 @@ EXPECTED: dict[str, Seen] = {
 }
 
 
+@dataclass
+class Answer:
+    """A raw XRPC answer: status, JSON body (or None) and the raw bytes."""
+
+    status: int
+    body: Any
+    data: bytes
+    headers: dict[str, str]
+
+    @property
+    def error(self) -> Any:
+        return self.body.get("error") if isinstance(self.body, dict) else None
+
+    @property
+    def message(self) -> Any:
+        return self.body.get("message") if isinstance(self.body, dict) else None
+
+    @property
+    def content_type(self) -> str:
+        return next((v for k, v in self.headers.items() if k.lower() == "content-type"), "")
+
+
+class _HasXrpc(Protocol):
+    def xrpc(self, method: str) -> URL: ...
+
+
+async def xrpc(
+    session: aiohttp.ClientSession,
+    pds: _HasXrpc,
+    method: str,
+    *,
+    token: str | None = None,
+    get: bool = False,
+    params: dict[str, str] | None = None,
+    json_body: Any = None,
+    data: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Answer:
+    """Call XRPC ``method`` on ``pds`` (a :class:`Target`, the real PDS) with plain aiohttp
+    (no asyncmedia code)."""
+    sent = dict(headers or {})
+    if token is not None:
+        sent["Authorization"] = f"Bearer {token}"
+    async with session.request(
+        "GET" if get else "POST",
+        pds.xrpc(method),
+        params=params,
+        json=json_body,
+        data=data,
+        headers=sent,
+    ) as response:
+        raw = await response.read()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        return Answer(response.status, body, raw, dict(response.headers))
+
+
 async def _call(
     http: aiohttp.ClientSession,
     target: Target,
@@ -207,20 +266,11 @@ async def _call(
     *,
     token: str | None = None,
     get: bool = False,
+    json: Any = None,
     **kwargs: Any,
 ) -> tuple[int, Any, bytes, str]:
-    headers = dict(kwargs.pop("headers", {}))
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    async with http.request(
-        "GET" if get else "POST", target.xrpc(method), headers=headers, **kwargs
-    ) as response:
-        raw = await response.read()
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        return response.status, body, raw, response.headers.get("Content-Type", "")
+    answer = await xrpc(http, target, method, token=token, get=get, json_body=json, **kwargs)
+    return answer.status, answer.body, answer.data, answer.content_type
 
 
 def _refusal(status: int, body: Any) -> Seen:

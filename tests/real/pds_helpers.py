@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from bluesky_conformance import Answer, xrpc
 from local_servers import MediaServer  # noqa: F401 - the tests' type
 from png_files import png_file
 from yarl import URL
@@ -97,56 +98,6 @@ def sign_hs256(claims: dict[str, Any], secret: str, *, typ: str = "at+jwt") -> s
     payload = _b64url(json.dumps(claims).encode())
     mac = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
     return f"{header}.{payload}.{_b64url(mac)}"
-
-
-@dataclass
-class Answer:
-    """A raw XRPC answer: status, JSON body (or None) and the raw bytes."""
-
-    status: int
-    body: Any
-    data: bytes
-    headers: dict[str, str]
-
-    @property
-    def error(self) -> Any:
-        return self.body.get("error") if isinstance(self.body, dict) else None
-
-    @property
-    def message(self) -> Any:
-        return self.body.get("message") if isinstance(self.body, dict) else None
-
-
-async def xrpc(
-    session: aiohttp.ClientSession,
-    pds: RealPDS,
-    method: str,
-    *,
-    token: str | None = None,
-    get: bool = False,
-    params: dict[str, str] | None = None,
-    json_body: Any = None,
-    data: Any = None,
-    headers: dict[str, str] | None = None,
-) -> Answer:
-    """Call XRPC ``method`` on the real PDS with plain aiohttp (no asyncmedia code)."""
-    sent = dict(headers or {})
-    if token is not None:
-        sent["Authorization"] = f"Bearer {token}"
-    async with session.request(
-        "GET" if get else "POST",
-        pds.xrpc(method),
-        params=params,
-        json=json_body,
-        data=data,
-        headers=sent,
-    ) as response:
-        raw = await response.read()
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        return Answer(response.status, body, raw, dict(response.headers))
 
 
 async def login(session: aiohttp.ClientSession, pds: RealPDS) -> dict[str, Any]:
