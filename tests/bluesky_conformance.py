@@ -66,6 +66,18 @@ def blob_cid(data: bytes) -> str:
     return "b" + base64.b32encode(raw).decode("ascii").lower().rstrip("=")
 
 
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def sign_hs256(claims: dict[str, Any], secret: str, *, typ: str = "at+jwt") -> str:
+    """An HS256 JWT of ``claims`` signed with ``secret`` (the shape the PDS issues)."""
+    header = _b64url(json.dumps({"typ": typ, "alg": "HS256"}).encode())
+    payload = _b64url(json.dumps(claims).encode())
+    mac = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{_b64url(mac)}"
+
+
 def forged_access_jwt(target: Target) -> str:
     """A well-formed, unexpired access token of the account, signed with another key."""
     now = int(time.time())
@@ -76,14 +88,7 @@ def forged_access_jwt(target: Target) -> str:
         "iat": now,
         "exp": now + 7200,
     }
-
-    def b64(data: bytes) -> str:
-        return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
-
-    head = b64(json.dumps({"typ": "at+jwt", "alg": "HS256"}).encode())
-    body = b64(json.dumps(claims).encode())
-    mac = hmac.new(b"not-the-key", f"{head}.{body}".encode(), hashlib.sha256).digest()
-    return f"{head}.{body}.{b64(mac)}"
+    return sign_hs256(claims, "not-the-key")
 
 
 #: The image every record case refers to (a fixed PNG: its size is in the messages).

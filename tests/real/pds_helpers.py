@@ -8,14 +8,13 @@ import asyncio
 import base64
 import contextlib
 import hashlib
-import hmac
 import json
 import struct
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from bluesky_conformance import Answer, xrpc
+from bluesky_conformance import Answer, sign_hs256, xrpc  # noqa: F401 - for the tests
 from local_servers import MediaServer  # noqa: F401 - the tests' type
 from png_files import png_file
 from yarl import URL
@@ -80,24 +79,12 @@ def small_mp4(width: int, height: int, payload: int = 50_000) -> bytes:
     return ftyp + moov + mdat
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
-
-
 def jwt_claims(token: str) -> dict[str, Any]:
     """The (unverified) claims of a JWT."""
     payload = token.split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert isinstance(claims, dict)
     return claims
-
-
-def sign_hs256(claims: dict[str, Any], secret: str, *, typ: str = "at+jwt") -> str:
-    """An HS256 JWT of ``claims`` signed with ``secret`` (the shape the PDS issues)."""
-    header = _b64url(json.dumps({"typ": typ, "alg": "HS256"}).encode())
-    payload = _b64url(json.dumps(claims).encode())
-    mac = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{_b64url(mac)}"
 
 
 async def login(session: aiohttp.ClientSession, pds: RealPDS) -> dict[str, Any]:
