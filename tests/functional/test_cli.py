@@ -123,21 +123,8 @@ async def test_sandbox_command_serves_what_it_prints() -> None:
 
     from asyncmedia import MastodonClient, MediaClient
 
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "asyncmedia",
-        "sandbox",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert proc.stdout is not None
+    proc, services = await _start_sandbox()
     try:
-        lines: list[str] = []
-        while not lines or lines[-1] != "}\n":  # one indented JSON document
-            lines.append((await asyncio.wait_for(proc.stdout.readline(), 30)).decode())
-            assert lines[-1], "the sandbox exited early"
-        services = json.loads("".join(lines))
         twitter = services["twitter"]
         async with MediaClient(**twitter) as client:
             media = await client.upload_media(PNG)
@@ -167,10 +154,15 @@ async def _start_sandbox(*prefix: str) -> tuple[Any, dict[str, Any]]:
     )
     assert proc.stdout is not None
     lines: list[str] = []
-    while not lines or lines[-1] != "}\n":
-        lines.append((await asyncio.wait_for(proc.stdout.readline(), 30)).decode())
-        assert lines[-1], "the sandbox exited early"
-    return proc, json.loads("".join(lines))
+    try:
+        while not lines or lines[-1] != "}\n":  # one indented JSON document
+            lines.append((await asyncio.wait_for(proc.stdout.readline(), 30)).decode())
+            assert lines[-1], "the sandbox exited early"
+        return proc, json.loads("".join(lines))
+    except BaseException:
+        proc.kill()
+        await proc.communicate()
+        raise
 
 
 @pytest.mark.parametrize(
