@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import math
 import mmap
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-
-from yarl import URL
 
 from .config import DEFAULT_CHUNK_SIZE, DEFAULT_IN_FLIGHT, MAX_CHUNK_SIZE, MIB
 from .errors import APIError, AsyncMediaError, MediaSourceError, ProcessingTimeout, RateLimitError
@@ -38,6 +35,7 @@ from .protocols.media_rules import (
     processing_delay,
 )
 from .resume import ResumeTarget, UploadJournal
+from .service import is_loopback
 from .sources import MediaSource
 from .transport import ROUND_TRIP_OBSERVER, ProgressReporter, TcpSample, Transport
 
@@ -507,17 +505,6 @@ class _Flight:
             await self._changed.wait()
 
 
-def _is_loopback(url: URL) -> bool:
-    """Whether ``url``'s host is this machine (``localhost`` or a loopback address)."""
-    host = (url.host or "").strip("[]")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class ChunkedUploader:
     """INIT → APPEND × n (in parallel, sized by a :class:`Tuner`) → FINALIZE → STATUS polling.
 
@@ -684,7 +671,7 @@ class ChunkedUploader:
             additional_owners=job.additional_owners,
         )
         warming: asyncio.Task[int] | None = None
-        more = self.first_window(job, local=_is_loopback(request.url)) - 1 if preconnect else 0
+        more = self.first_window(job, local=is_loopback(request.url.host)) - 1 if preconnect else 0
         if more > 0:
             warming = asyncio.create_task(self.transport.preconnect(request.url, more))
         try:

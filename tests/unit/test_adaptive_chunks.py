@@ -415,11 +415,12 @@ def test_first_window_on_a_local_path_is_the_local_start() -> None:
     ],
 )
 def test_loopback_hosts(url: str, loopback: bool) -> None:
+    # What the uploader asks of the upload URL before opening its first window's connections.
     from yarl import URL
 
-    from asyncmedia.uploaders import _is_loopback
+    from asyncmedia.service import is_loopback
 
-    assert _is_loopback(URL(url)) is loopback
+    assert is_loopback(URL(url).host) is loopback
 
 
 def test_retransmissions_are_counted_per_connection_between_its_reports() -> None:
