@@ -568,7 +568,7 @@ class ChunkedUploader:
                 await job.source.seek(0)
                 await job.progress.advance(-job.progress.sent)
         began = self.clock()
-        media_id, expires = await self.init(job, preconnect=True)
+        media_id, expires = await self.init(job)
         round_trip = self.clock() - began
         journal = None
         if resume is not None:
@@ -653,11 +653,11 @@ class ChunkedUploader:
             count += 1
         return count
 
-    async def init(self, job: UploadJob, *, preconnect: bool = False) -> tuple[str, int | None]:
+    async def init(self, job: UploadJob) -> tuple[str, int | None]:
         """Send INIT; return the media id and its lifetime in seconds (if the service says).
 
-        With ``preconnect``, the other connections the first window of APPENDs will use
-        (:meth:`first_window`; a loopback host counts as local) are opened meanwhile (see
+        Meanwhile the other connections the first window of APPENDs will use
+        (:meth:`first_window`; a loopback host counts as local) are opened (see
         :meth:`Transport.preconnect`), so those APPENDs skip their handshakes.  Opening one
         takes fewer round trips than INIT (which needs its own connection too), so they are
         normally ready with its answer; any still opening then (the connector's limit
@@ -671,7 +671,7 @@ class ChunkedUploader:
             additional_owners=job.additional_owners,
         )
         warming: asyncio.Task[int] | None = None
-        more = self.first_window(job, local=is_loopback(request.url.host)) - 1 if preconnect else 0
+        more = self.first_window(job, local=is_loopback(request.url.host)) - 1
         if more > 0:
             warming = asyncio.create_task(self.transport.preconnect(request.url, more))
         try:
